@@ -1,0 +1,276 @@
+/**
+ * The one place where bindings, vars and secrets become a typed, validated config.
+ *
+ * Everything else takes a `Config` (or an `AppConfig`, or the one binding it needs), never the
+ * whole `env`. A bad or missing setting throws `ConfigError` naming the setting; the message
+ * never contains a secret's value.
+ */
+
+/** The API flavours X offers for Account Activity. XAA uses v2's webhook endpoints. */
+export const FLAVOURS = ["v1.1-enterprise", "v1.1-premium", "v2", "xaa"] as const;
+export type Flavour = (typeof FLAVOURS)[number];
+
+export interface AppCredentials {
+  /** OAuth 1.0a consumer key (API key). Needed for management calls, not for receiving. */
+  consumerKey?: string;
+  /** The app owner's access token and secret: user context for register / re-check / delete. */
+  accessToken?: string;
+  accessTokenSecret?: string;
+  /** App-only bearer token: list webhooks, list and count subscriptions, Replay. */
+  bearerToken?: string;
+}
+
+export interface AppConfig {
+  /** URL-safe name, the `:app` in `/webhooks/:app`. */
+  name: string;
+  flavour: Flavour;
+  /** Premium v1.1 only: the dev environment label, case sensitive. */
+  envName?: string;
+  /** Current consumer secret: signs CRC answers, verifies deliveries. */
+  consumerSecret: string;
+  /** The secret being rotated out: still accepted for deliveries, never used for CRC. */
+  previousConsumerSecret?: string;
+  credentials: AppCredentials;
+  /** Public URL X calls for this app (what gets registered). Default: request origin + path. */
+  webhookUrl?: string;
+  /**
+   * Deduplicate the same event delivered for different subscribed users into one envelope.
+   * Default false: X scopes deliveries by `for_user_id`, and so do we.
+   */
+  collapseAcrossUsers: boolean;
+}
+
+export interface Config {
+  apps: ReadonlyMap<string, AppConfig>;
+  /** Base URL of X's API (`https://api.x.com`), or the emulator's. */
+  xApiBaseUrl: string;
+  /** Largest delivery body accepted, in bytes (413 above it). */
+  maxBodyBytes: number;
+  /** CRC tokens must match this to be signed (signing-oracle guard); null disables the guard. */
+  crcTokenPattern: RegExp | null;
+  /** Where envelopes are POSTed, signed with Standard Webhooks headers; null: not forwarded. */
+  forward: { url: string; secret: string } | null;
+  dedup: { windowSeconds: number; shards: number };
+  /** Optional URL that receives a JSON POST when a webhook goes invalid or a re-check fails. */
+  alertUrl: string | null;
+  /** Bearer token for `/admin`; null disables the admin API (every call answers 401). */
+  adminToken: string | null;
+  /** Key material for sealing user access tokens at rest; null: tokens cannot be stored. */
+  tokenEncryptionKey: string | null;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly setting: string,
+    problem: string,
+  ) {
+    super(`config: ${setting}: ${problem}`);
+  }
+}
+
+/** The subset of the environment config reads: vars and secrets are strings. */
+export type ConfigSource = Readonly<Record<string, unknown>>;
+
+const APP_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const DEFAULT_CRC_TOKEN_PATTERN = "^[A-Za-z0-9+/=_-]{16,128}$";
+export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+export const DEFAULT_DEDUP_WINDOW_SECONDS = 5 * 24 * 3600;
+export const DEFAULT_DEDUP_SHARDS = 16;
+
+/**
+ * The name of an app's secret. App `default` reads the bare name (`X_CONSUMER_SECRET`), so a
+ * single-app deployment needs no suffixes; app `acme-prod` reads `X_CONSUMER_SECRET_ACME_PROD`.
+ */
+export function secretName(base: string, app: string): string {
+  return app === "default" ? base : `${base}_${app.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+function str(src: ConfigSource, key: string): string | undefined {
+  const v = src[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new ConfigError(key, "must be a string");
+  const t = v.trim();
+  return t === "" ? undefined : t;
+}
+
+function int(src: ConfigSource, key: string, fallback: number, min: number, max: number): number {
+  const raw = str(src, key);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(key, `must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(key, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function url(src: ConfigSource, key: string): string | undefined {
+  const raw = str(src, key);
+  if (raw === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(key, `is not a valid URL`);
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") {
+    throw new ConfigError(key, "must be an http(s) URL");
+  }
+  return raw.replace(/\/+$/, "");
+}
+
+interface AppSpec {
+  name: string;
+  flavour?: string;
+  env_name?: string;
+  webhook_url?: string;
+  collapse_across_users?: boolean;
+}
+
+function readAppSpecs(src: ConfigSource): AppSpec[] {
+  const raw = str(src, "APPS");
+  if (raw === undefined) return [{ name: "default" }];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError("APPS", "is not valid JSON (expected an array of app objects)");
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    throw new ConfigError("APPS", "must be a non-empty JSON array of app objects");
+  }
+  return parsed.map((item, i): AppSpec => {
+    if (typeof item !== "object" || item === null || Array.isArray(item)) {
+      throw new ConfigError(`APPS[${i}]`, "must be an object");
+    }
+    const o = item as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (!["name", "flavour", "env_name", "webhook_url", "collapse_across_users"].includes(k)) {
+        throw new ConfigError(`APPS[${i}].${k}`, "is not a known app setting");
+      }
+    }
+    if (typeof o.name !== "string") throw new ConfigError(`APPS[${i}].name`, "is required");
+    const spec: AppSpec = { name: o.name };
+    for (const k of ["flavour", "env_name", "webhook_url"] as const) {
+      const v = o[k];
+      if (v === undefined) continue;
+      if (typeof v !== "string") throw new ConfigError(`APPS[${i}].${k}`, "must be a string");
+      spec[k] = v;
+    }
+    if (o.collapse_across_users !== undefined) {
+      if (typeof o.collapse_across_users !== "boolean") {
+        throw new ConfigError(`APPS[${i}].collapse_across_users`, "must be true or false");
+      }
+      spec.collapse_across_users = o.collapse_across_users;
+    }
+    return spec;
+  });
+}
+
+function buildApp(src: ConfigSource, spec: AppSpec, i: number): AppConfig {
+  const where = `APPS[${i}]`;
+  if (!APP_NAME.test(spec.name)) {
+    throw new ConfigError(
+      `${where}.name`,
+      "must be 1-63 characters of a-z, 0-9, '-' or '_', starting with a letter or digit",
+    );
+  }
+  const flavour = (spec.flavour ?? "v2") as Flavour;
+  if (!FLAVOURS.includes(flavour)) {
+    throw new ConfigError(`${where}.flavour`, `must be one of ${FLAVOURS.join(", ")}`);
+  }
+  if (flavour === "v1.1-premium" && !spec.env_name) {
+    throw new ConfigError(`${where}.env_name`, "is required for the v1.1-premium flavour");
+  }
+  if (spec.env_name !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(spec.env_name)) {
+    throw new ConfigError(`${where}.env_name`, "must be letters, digits, '-' or '_'");
+  }
+  const secretKey = secretName("X_CONSUMER_SECRET", spec.name);
+  const consumerSecret = str(src, secretKey);
+  if (consumerSecret === undefined) {
+    throw new ConfigError(secretKey, `secret is missing (consumer secret of app "${spec.name}")`);
+  }
+  const app: AppConfig = {
+    name: spec.name,
+    flavour,
+    consumerSecret,
+    credentials: {},
+    collapseAcrossUsers: spec.collapse_across_users ?? false,
+  };
+  if (spec.env_name !== undefined) app.envName = spec.env_name;
+  const previous = str(src, secretName("X_CONSUMER_SECRET_PREVIOUS", spec.name));
+  if (previous !== undefined) app.previousConsumerSecret = previous;
+  if (spec.webhook_url !== undefined) {
+    app.webhookUrl = url({ [`${where}.webhook_url`]: spec.webhook_url }, `${where}.webhook_url`)!;
+  }
+  const creds: [keyof AppCredentials, string][] = [
+    ["consumerKey", "X_CONSUMER_KEY"],
+    ["accessToken", "X_ACCESS_TOKEN"],
+    ["accessTokenSecret", "X_ACCESS_TOKEN_SECRET"],
+    ["bearerToken", "X_BEARER_TOKEN"],
+  ];
+  for (const [field, base] of creds) {
+    const v = str(src, secretName(base, spec.name));
+    if (v !== undefined) app.credentials[field] = v;
+  }
+  return app;
+}
+
+/** Parse and validate the whole configuration. Throws `ConfigError` naming the bad setting. */
+export function parseConfig(src: ConfigSource): Config {
+  const apps = new Map<string, AppConfig>();
+  readAppSpecs(src).forEach((spec, i) => {
+    const app = buildApp(src, spec, i);
+    if (apps.has(app.name)) throw new ConfigError(`APPS[${i}].name`, `"${app.name}" is listed twice`);
+    apps.set(app.name, app);
+  });
+
+  const patternRaw = src.CRC_TOKEN_PATTERN === undefined ? DEFAULT_CRC_TOKEN_PATTERN : str(src, "CRC_TOKEN_PATTERN");
+  let crcTokenPattern: RegExp | null = null;
+  if (patternRaw !== undefined && patternRaw !== "off") {
+    try {
+      crcTokenPattern = new RegExp(patternRaw);
+    } catch {
+      throw new ConfigError("CRC_TOKEN_PATTERN", "is not a valid regular expression");
+    }
+  }
+
+  const forwardUrl = url(src, "FORWARD_URL");
+  let forward: Config["forward"] = null;
+  if (forwardUrl !== undefined) {
+    const secret = str(src, "FORWARD_SECRET");
+    if (secret === undefined) {
+      throw new ConfigError("FORWARD_SECRET", "secret is missing (required when FORWARD_URL is set)");
+    }
+    forward = { url: forwardUrl, secret };
+  }
+
+  return {
+    apps,
+    xApiBaseUrl: url(src, "X_API_BASE_URL") ?? "https://api.x.com",
+    maxBodyBytes: int(src, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1_048_576),
+    crcTokenPattern,
+    forward,
+    dedup: {
+      windowSeconds: int(src, "DEDUP_WINDOW_SECONDS", DEFAULT_DEDUP_WINDOW_SECONDS, 60, 30 * 24 * 3600),
+      shards: int(src, "DEDUP_SHARDS", DEFAULT_DEDUP_SHARDS, 1, 1024),
+    },
+    alertUrl: url(src, "ALERT_URL") ?? null,
+    adminToken: str(src, "ADMIN_TOKEN") ?? null,
+    tokenEncryptionKey: str(src, "TOKEN_ENCRYPTION_KEY") ?? null,
+  };
+}
+
+const cache = new WeakMap<object, Config>();
+
+/**
+ * `parseConfig` memoised per env object: the isolate keeps one env, so the hot path parses once.
+ * Errors are not cached, so a fixed secret takes effect on the next request.
+ */
+export function getConfig(env: object): Config {
+  let c = cache.get(env);
+  if (c === undefined) {
+    c = parseConfig(env as ConfigSource);
+    cache.set(env, c);
+  }
+  return c;
+}

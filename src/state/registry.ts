@@ -1,0 +1,3 @@
+// PLACEHOLDER: replaced by its owner's work.
+import { DurableObject } from "cloudflare:workers";
+export class Registry extends DurableObject<Env> {}
