@@ -9,6 +9,7 @@ import { runScheduled } from "./cron/scheduled.ts";
 export { Registry } from "./state/registry.ts";
 export { Dedup } from "./state/dedup.ts";
 export { Spool } from "./state/spool.ts";
+export { DeadLetters } from "./state/dead-letters.ts";
 
 export default {
   fetch: (request, env, ctx) => router.fetch(request, env, ctx),
