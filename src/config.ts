@@ -61,11 +61,12 @@ export interface Config {
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
-  constructor(
-    readonly setting: string,
-    problem: string,
-  ) {
+  /** The setting at fault (a var or secret name, or an APPS path): safe to log, never a value. */
+  readonly setting: string;
+  // A plain field, not a parameter property: Node's type stripping (CLI, emulator) rejects those.
+  constructor(setting: string, problem: string) {
     super(`config: ${setting}: ${problem}`);
+    this.setting = setting;
   }
 }
 
@@ -224,9 +225,11 @@ export function parseConfig(src: ConfigSource): Config {
     apps.set(app.name, app);
   });
 
-  const patternRaw = src.CRC_TOKEN_PATTERN === undefined ? DEFAULT_CRC_TOKEN_PATTERN : str(src, "CRC_TOKEN_PATTERN");
+  // Unset or blank means the default guard, like every other setting: only the explicit word
+  // "off" disables it (a blank var must never silently re-open the signing oracle).
+  const patternRaw = str(src, "CRC_TOKEN_PATTERN") ?? DEFAULT_CRC_TOKEN_PATTERN;
   let crcTokenPattern: RegExp | null = null;
-  if (patternRaw !== undefined && patternRaw !== "off") {
+  if (patternRaw !== "off") {
     try {
       crcTokenPattern = new RegExp(patternRaw);
     } catch {

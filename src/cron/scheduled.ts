@@ -1,4 +1,32 @@
-// PLACEHOLDER: replaced by the control-plane work (issue 4).
-export async function runScheduled(_c: ScheduledController, _env: Env, _ctx: ExecutionContext): Promise<void> {
-  console.log(JSON.stringify({ msg: "scheduled: revalidation not wired yet" }));
+/**
+ * The cron trigger (wrangler.toml `[triggers] crons`): revalidate every configured app's
+ * webhook, one after another (each app has its own Registry and rate limits). One app's
+ * unexpected failure does not stop the others; it is logged, and the run is reported as failed
+ * at the end so the Workers dashboard shows it.
+ */
+import { appContext, defaultDeps, type ControlDeps } from "../admin/context.ts";
+import { getConfig } from "../config.ts";
+import { revalidateApp, type RevalidationOutcome } from "./revalidate.ts";
+import { settingsFrom } from "./revalidate-policy.ts";
+
+export async function revalidateAll(env: Env, deps: ControlDeps = defaultDeps): Promise<RevalidationOutcome[]> {
+  const config = getConfig(env);
+  const settings = settingsFrom(env as unknown as Record<string, unknown>);
+  const outcomes: RevalidationOutcome[] = [];
+  const failures: unknown[] = [];
+  for (const app of config.apps.values()) {
+    try {
+      outcomes.push(await revalidateApp(appContext(env, config, app, deps), settings));
+    } catch (err) {
+      failures.push(err);
+      console.error(JSON.stringify({ msg: "revalidation failed", app: app.name, error: err instanceof Error ? `${err.name}: ${err.message}` : "unknown" }));
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `revalidation failed for ${failures.length} app(s)`);
+  return outcomes;
+}
+
+export async function runScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+  const outcomes = await revalidateAll(env);
+  console.log(JSON.stringify({ msg: "scheduled revalidation done", cron: controller.cron, apps: outcomes.map((o) => ({ app: o.app, status: o.status })) }));
 }

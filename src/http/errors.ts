@@ -3,6 +3,8 @@
  * message is written for the caller and never holds a secret. Anything else is logged with a
  * request id and answered with a bare 500.
  */
+import { ConfigError } from "../config.ts";
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -25,6 +27,12 @@ export function notFound(): Response {
 export function toErrorResponse(err: unknown, request?: Request): Response {
   if (err instanceof HttpError) return jsonError(err.status, err.code, err.message, err.headers);
   const requestId = crypto.randomUUID();
+  if (err instanceof ConfigError) {
+    // Operator error, not caller error: name the setting in the log (never its value, which may
+    // be a secret or echo one) and answer the same bare 500 as any other internal failure.
+    console.error(JSON.stringify({ msg: "configuration error", request_id: requestId, setting: err.setting }));
+    return Response.json({ error: { code: "internal", message: "Internal error.", request_id: requestId } }, { status: 500 });
+  }
   // Detail goes to the log only, tagged so an operator can find it from the response.
   console.error(JSON.stringify({
     msg: "unhandled error",

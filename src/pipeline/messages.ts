@@ -15,7 +15,7 @@ export interface IngestMessage {
   body?: ArrayBuffer;
   /**
    * Set when the body was too large for one queue message: it was stored durably under this key
-   * (in the app's Registry Durable Object) before the message was sent.
+   * (in the app's Spool Durable Object, `env.SPOOL.getByName(app)`) before the message was sent.
    */
   spill?: string;
 }
@@ -32,7 +32,10 @@ export interface ForwardMessage {
   spill?: string;
 }
 
-/** DEAD_LETTER: a message that can never succeed, with the reason, for listing and redrive. */
+/**
+ * DEAD_LETTER: a message that can never succeed, with the reason, for listing and redrive.
+ * Send it with `contentType: "v8"`: an ingest original holds an ArrayBuffer, which "json" drops.
+ */
 export interface DeadLetterMessage {
   v: 1;
   /** Which queue it came from. */

@@ -1,3 +1,224 @@
-// PLACEHOLDER: replaced by the pipeline work (issue 2 / 5).
+/**
+ * DeadLetters: every message that could not be processed, with the reason, kept until an
+ * operator redrives or purges it (/admin and the CLI call the helpers in
+ * src/pipeline/dead-letter.ts). One SQLite Durable Object instance, `dead-letters`: dead letters
+ * are rare, so one object is plenty, and one object gives a consistent listing.
+ *
+ * The class also hosts the forwarding gate (circuit breaker and rate limit, instance
+ * `forward-gate`): see src/pipeline/forward-gate-store.ts for why.
+ *
+ * Entries are keyed by an id the caller supplies (the dead-letter queue's message id), so a
+ * redelivered dead-letter message is stored once.
+ */
 import { DurableObject } from "cloudflare:workers";
-export class DeadLetters extends DurableObject<Env> {}
+import type { DeadLetterMessage, ForwardMessage, IngestMessage } from "../pipeline/messages.ts";
+import { ForwardGateStore, type GateAdmission } from "../pipeline/forward-gate-store.ts";
+import type { BreakerPhase, BreakerState } from "../pipeline/circuit-breaker.ts";
+
+/** Where an entry came from; "unknown" for a body no producer of ours would send (kept, not redrivable). */
+export type DeadLetterSource = "ingest" | "forward" | "unknown";
+
+export interface DeadLetterEntry {
+  id: string;
+  from: DeadLetterSource;
+  reason: string;
+  /** ISO 8601 time it was dead-lettered. */
+  at: string;
+  /** One line for humans: app, delivery or envelope id, size. */
+  summary: string;
+}
+
+export interface DeadLetterDetail extends DeadLetterEntry {
+  /** The original message, as it was on its queue (null for "unknown": see `raw`). */
+  original: IngestMessage | ForwardMessage | null;
+  /** For "unknown" entries: the body as JSON text (best effort). */
+  raw?: string;
+}
+
+export interface DeadLetterPage {
+  entries: DeadLetterEntry[];
+  /** Pass back as `cursor` for the next page; null at the end. */
+  cursor: string | null;
+}
+
+export interface ListOptions {
+  limit?: number;
+  cursor?: string | null;
+  from?: DeadLetterSource;
+}
+
+const MAX_PAGE = 500;
+
+interface Row extends Record<string, SqlStorageValue> {
+  seq: number;
+  id: string;
+  source: string;
+  reason: string;
+  at: string;
+  summary: string;
+  original: string;
+  body: ArrayBuffer | null;
+}
+
+function summarise(from: DeadLetterSource, original: unknown): string {
+  if (from === "ingest") {
+    const m = original as IngestMessage;
+    const size = m.body !== undefined ? `${m.body.byteLength} bytes` : `spilled as ${m.spill}`;
+    return `app ${m.app}, delivery ${m.delivery_id}, received ${m.received_at}, ${size}`;
+  }
+  if (from === "forward") {
+    const m = original as ForwardMessage;
+    return `app ${m.app}, envelope ${m.id}${m.spill !== undefined ? " (spilled)" : ""}`;
+  }
+  return "unrecognised message";
+}
+
+export class DeadLetters extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private gate: ForwardGateStore | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      source TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      at TEXT NOT NULL,
+      summary TEXT NOT NULL,
+      original TEXT NOT NULL,
+      body BLOB
+    )`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS dead_letters_source ON dead_letters (source, seq)`);
+  }
+
+  /** Store one dead letter; a second store under the same id is ignored. */
+  store(id: string, letter: DeadLetterMessage): void {
+    this.insert(id, letter.from, letter.reason, letter.at, letter.original);
+  }
+
+  /** Store a body that is not a DeadLetterMessage (e.g. moved by the platform), with a reason. */
+  storeRaw(id: string, from: DeadLetterSource, reason: string, at: string, body: unknown): void {
+    this.insert(id, from, reason, at, body);
+  }
+
+  private insert(id: string, from: DeadLetterSource, reason: string, at: string, original: unknown): void {
+    let json: string;
+    let body: ArrayBuffer | null = null;
+    if (from === "ingest") {
+      const { body: bytes, ...rest } = original as IngestMessage;
+      json = JSON.stringify(rest);
+      body = bytes ?? null;
+    } else {
+      try {
+        json = JSON.stringify(original) ?? "null";
+      } catch {
+        json = JSON.stringify(String(original));
+      }
+    }
+    this.sql.exec(
+      `INSERT INTO dead_letters (id, source, reason, at, summary, original, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
+      id,
+      from,
+      reason,
+      at,
+      summarise(from, original),
+      json,
+      body,
+    );
+  }
+
+  list(opts: ListOptions = {}): DeadLetterPage {
+    const limit = Math.min(Math.max(Math.floor(opts.limit ?? 50), 1), MAX_PAGE);
+    const after = opts.cursor != null && /^\d+$/.test(opts.cursor) ? Number(opts.cursor) : 0;
+    const rows = (
+      opts.from !== undefined
+        ? this.sql.exec<Row>(
+            `SELECT * FROM dead_letters WHERE source = ? AND seq > ? ORDER BY seq LIMIT ?`,
+            opts.from,
+            after,
+            limit + 1,
+          )
+        : this.sql.exec<Row>(`SELECT * FROM dead_letters WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit + 1)
+    ).toArray();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      entries: page.map((r) => ({
+        id: r.id,
+        from: r.source as DeadLetterSource,
+        reason: r.reason,
+        at: r.at,
+        summary: r.summary,
+      })),
+      cursor: rows.length > limit && last !== undefined ? String(last.seq) : null,
+    };
+  }
+
+  get(id: string): DeadLetterDetail | null {
+    const r = this.sql.exec<Row>(`SELECT * FROM dead_letters WHERE id = ?`, id).toArray()[0];
+    if (r === undefined) return null;
+    const from = r.source as DeadLetterSource;
+    const base = { id: r.id, from, reason: r.reason, at: r.at, summary: r.summary };
+    if (from === "unknown") return { ...base, original: null, raw: r.original };
+    const parsed = JSON.parse(r.original) as IngestMessage | ForwardMessage;
+    if (from === "ingest" && r.body !== null) (parsed as IngestMessage).body = r.body;
+    return { ...base, original: parsed };
+  }
+
+  /**
+   * Send each original back to its queue (INGEST or FORWARD), then delete it. Sent before deleted:
+   * a crash in between redrives twice, which dedup (ingest) or the receiver's `webhook-id` check
+   * (forward) absorbs. "unknown" entries are not redriven.
+   */
+  async redrive(ids: readonly string[]): Promise<{ redriven: string[]; skipped: string[] }> {
+    const redriven: string[] = [];
+    const skipped: string[] = [];
+    for (const id of ids) {
+      const d = this.get(id);
+      if (d === null || d.original === null) {
+        skipped.push(id);
+        continue;
+      }
+      // "v8" explicitly: an ingest body is an ArrayBuffer, which the "json" content type drops.
+      if (d.from === "ingest") await this.env.INGEST.send(d.original, { contentType: "v8" });
+      else await this.env.FORWARD.send(d.original, { contentType: "v8" });
+      this.sql.exec(`DELETE FROM dead_letters WHERE id = ?`, id);
+      redriven.push(id);
+    }
+    return { redriven, skipped };
+  }
+
+  purge(ids: readonly string[]): { purged: number } {
+    let purged = 0;
+    for (const id of ids) {
+      purged += this.sql.exec(`DELETE FROM dead_letters WHERE id = ? RETURNING id`, id).toArray().length;
+    }
+    return { purged };
+  }
+
+  count(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM dead_letters`).one().n;
+  }
+
+  // Forwarding gate (instance `forward-gate` only).
+
+  private gateStore(): ForwardGateStore {
+    this.gate ??= new ForwardGateStore(this.sql);
+    return this.gate;
+  }
+
+  gateAdmit(destination: string, wanted: number, ratePerSecond: number | null): GateAdmission {
+    return this.gateStore().admit(destination, wanted, ratePerSecond, Date.now());
+  }
+
+  gateRecord(destination: string, outcomes: readonly boolean[]): BreakerPhase {
+    return this.gateStore().record(destination, outcomes, Date.now());
+  }
+
+  gateInspect(destination: string): BreakerState & { phase: BreakerPhase } {
+    return this.gateStore().inspect(destination, Date.now());
+  }
+}

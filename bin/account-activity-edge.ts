@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+/**
+ * account-activity-edge: the command line over the Worker's admin API.
+ * Node 22, no dependencies, erasable TypeScript only (runs with type stripping).
+ *
+ * Exit codes: 0 ok, 1 the API (or the network) reported an error, 2 usage error.
+ */
+import { parseArgs } from "node:util";
+
+const HELP = `Usage: account-activity-edge <command> [options]
+
+Talks to a deployed account-activity-edge Worker's /admin API.
+
+Commands:
+  status                              health of every app (or --app)
+  webhook register [--webhook-url U]  register the app's webhook (default: the Worker's /webhooks/<app>)
+  webhook list                        X's webhooks and the registry's
+  webhook recheck [ID]                trigger X's CRC re-check (default: the app's webhook)
+  webhook delete ID                   delete a webhook at X
+  subscriptions add USER_ID [--user-token T --user-secret S]
+                                      subscribe a user (without a token pair: the stored one)
+  subscriptions list                  X's list and ours, differences flagged
+  subscriptions count                 X's count and ours
+  subscriptions check USER_ID         is the user subscribed?
+  subscriptions remove USER_ID        unsubscribe a user
+  replay --from ISO --to ISO          request a Replay job for a window (UTC)
+  replay list                         replay jobs and their state
+  revalidate [--force]                run the webhook revalidation now
+  invite [--ttl SECONDS]              a Sign in with X invite link
+  dead-letters list [--limit N] [--cursor C]
+  dead-letters redrive ID...          re-send dead letters to their queues
+  dead-letters purge ID...            delete dead letters
+
+Options:
+  --url URL            the Worker's base URL (env AAE_URL)
+  --admin-token TOKEN  admin bearer token (env AAE_ADMIN_TOKEN; prefer the env var)
+  --app NAME           app name (default: "default")
+  --json               print the API's JSON response
+  -h, --help           this help
+
+Exit codes: 0 ok, 1 API error, 2 usage error.`;
+
+class UsageError extends Error {}
+
+interface Call {
+  method: string;
+  path: string;
+  body?: unknown;
+}
+
+const OPTIONS = {
+  url: { type: "string" },
+  "admin-token": { type: "string" },
+  app: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  "webhook-url": { type: "string" },
+  "user-token": { type: "string" },
+  "user-secret": { type: "string" },
+  "screen-name": { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  force: { type: "boolean" },
+  ttl: { type: "string" },
+  limit: { type: "string" },
+  cursor: { type: "string" },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
+
+function need(value: string | undefined, what: string): string {
+  if (value === undefined || value === "") throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+/** Pure: the API call a command line stands for. Exported for tests. */
+export function planCall(positionals: readonly string[], v: Values): Call {
+  const app = encodeURIComponent(v.app ?? "default");
+  const base = `/admin/apps/${app}`;
+  const [cmd, sub, ...rest] = positionals;
+  switch (cmd) {
+    case "status":
+      return { method: "GET", path: v.app ? base : "/admin/apps" };
+    case "webhook":
+    case "webhooks":
+      switch (sub) {
+        case "register":
+          return { method: "POST", path: `${base}/webhooks`, body: v["webhook-url"] ? { url: v["webhook-url"] } : {} };
+        case "list":
+          return { method: "GET", path: `${base}/webhooks` };
+        case "recheck":
+          return { method: "PUT", path: rest[0] ? `${base}/webhooks/${encodeURIComponent(rest[0])}` : `${base}/webhooks` };
+        case "delete":
+          return { method: "DELETE", path: `${base}/webhooks/${encodeURIComponent(need(rest[0], "webhook ID"))}` };
+        default:
+          throw new UsageError(`unknown webhook command "${sub ?? ""}" (register, list, recheck, delete)`);
+      }
+    case "subscriptions":
+    case "subs":
+      switch (sub) {
+        case "add": {
+          const body: Record<string, string> = { user_id: need(rest[0], "USER_ID") };
+          if ((v["user-token"] === undefined) !== (v["user-secret"] === undefined)) throw new UsageError("give both --user-token and --user-secret, or neither");
+          if (v["user-token"] !== undefined && v["user-secret"] !== undefined) { body.token = v["user-token"]; body.secret = v["user-secret"]; }
+          if (v["screen-name"] !== undefined) body.screen_name = v["screen-name"];
+          return { method: "POST", path: `${base}/subscriptions`, body };
+        }
+        case "list":
+          return { method: "GET", path: `${base}/subscriptions` };
+        case "count":
+          return { method: "GET", path: `${base}/subscriptions/count` };
+        case "check":
+          return { method: "GET", path: `${base}/subscriptions/${encodeURIComponent(need(rest[0], "USER_ID"))}` };
+        case "remove":
+          return { method: "DELETE", path: `${base}/subscriptions/${encodeURIComponent(need(rest[0], "USER_ID"))}` };
+        default:
+          throw new UsageError(`unknown subscriptions command "${sub ?? ""}" (add, list, count, check, remove)`);
+      }
+    case "replay":
+      if (sub === "list") return { method: "GET", path: `${base}/replay` };
+      if (sub !== undefined) throw new UsageError(`unknown replay command "${sub}" (replay --from --to, or replay list)`);
+      return { method: "POST", path: `${base}/replay`, body: { from: need(v.from, "--from"), to: need(v.to, "--to") } };
+    case "revalidate":
+      return { method: "POST", path: `${base}/revalidate`, body: { force: v.force === true } };
+    case "invite":
+      return { method: "POST", path: `${base}/invites`, body: v.ttl ? { ttl_seconds: Number(v.ttl) } : {} };
+    case "dead-letters":
+      switch (sub) {
+        case "list": {
+          const q = new URLSearchParams();
+          if (v.limit) q.set("limit", v.limit);
+          if (v.cursor) q.set("cursor", v.cursor);
+          const qs = q.toString();
+          return { method: "GET", path: `/admin/dead-letters${qs ? `?${qs}` : ""}` };
+        }
+        case "redrive":
+        case "purge":
+          if (rest.length === 0) throw new UsageError(`dead-letters ${sub} needs at least one ID`);
+          return { method: "POST", path: `/admin/dead-letters/${sub}`, body: { ids: rest } };
+        default:
+          throw new UsageError(`unknown dead-letters command "${sub ?? ""}" (list, redrive, purge)`);
+      }
+    default:
+      throw new UsageError(cmd === undefined ? "no command given" : `unknown command "${cmd}"`);
+  }
+}
+
+/** Short human output: the error's message and fix, or the response as indented lines. */
+function human(value: unknown, indent = ""): string {
+  if (value === null || typeof value !== "object") return `${indent}${String(value)}`;
+  const lines: string[] = [];
+  const entries = Array.isArray(value) ? value.map((x: unknown, i) => [String(i), x] as const) : Object.entries(value);
+  for (const [k, x] of entries) {
+    if (x !== null && typeof x === "object") lines.push(`${indent}${k}:`, human(x, `${indent}  `));
+    else lines.push(`${indent}${k}: ${String(x)}`);
+  }
+  return lines.join("\n");
+}
+
+export async function main(argv: readonly string[], environment: Record<string, string | undefined>): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n\nRun with --help for usage.\n`);
+    return 2;
+  }
+  const v = parsed.values;
+  if (v.help || parsed.positionals.length === 0) {
+    process.stdout.write(`${HELP}\n`);
+    return v.help ? 0 : 2;
+  }
+  let call: Call;
+  let url: string;
+  let token: string;
+  try {
+    call = planCall(parsed.positionals, v);
+    url = need(v.url ?? environment.AAE_URL, "the Worker URL (--url or AAE_URL)").replace(/\/+$/, "");
+    token = need(v["admin-token"] ?? environment.AAE_ADMIN_TOKEN, "the admin token (--admin-token or AAE_ADMIN_TOKEN)");
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`error: ${err.message}\n\nRun with --help for usage.\n`);
+    return 2;
+  }
+  let res: Response;
+  try {
+    const init: RequestInit = { method: call.method, headers: { authorization: `Bearer ${token}`, accept: "application/json" } };
+    if (call.body !== undefined) {
+      init.body = JSON.stringify(call.body);
+      (init.headers as Record<string, string>)["content-type"] = "application/json";
+    }
+    res = await fetch(`${url}${call.path}`, init);
+  } catch (err) {
+    process.stderr.write(`error: could not reach ${url}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON (a proxy's page): shown as text.
+  }
+  if (v.json) process.stdout.write(`${typeof body === "string" ? JSON.stringify({ status: res.status, body }) : JSON.stringify(body, null, 2)}\n`);
+  if (!res.ok) {
+    if (!v.json) {
+      const e = (body as { error?: { code?: string; message?: string; fix?: string } } | null)?.error;
+      process.stderr.write(`error ${res.status}${e?.code ? ` (${e.code})` : ""}: ${e?.message ?? (typeof body === "string" ? body.slice(0, 200) : "request failed")}\n`);
+      if (e?.fix) process.stderr.write(`fix: ${e.fix}\n`);
+    }
+    return 1;
+  }
+  if (!v.json) process.stdout.write(`${human(body)}\n`);
+  return 0;
+}
+
+if (import.meta.main ?? process.argv[1]?.endsWith("account-activity-edge.ts")) {
+  main(process.argv.slice(2), process.env).then((code) => process.exit(code), (err: unknown) => {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

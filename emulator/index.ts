@@ -1,0 +1,8 @@
+/** Public entry of the X emulator (Node only; src/ never imports it). */
+export { startEmulator, type RunningEmulator, type StartOptions } from "./server.ts";
+export { Clock } from "./clock.ts";
+export { demoWorld, defaultSettings, type AppDef, type UserDef, type EmulatorConfig } from "./config.ts";
+export { buildConfig, type EmulatorConfigInput } from "./config-load.ts";
+export { oauthAuthorizationHeader, percentEncode, signatureBaseString, hmacSha1 } from "./oauth1.ts";
+export { sha256Signature } from "./crc.ts";
+export type { EmitResult } from "./control.ts";

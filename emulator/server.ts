@@ -1,0 +1,157 @@
+/**
+ * startEmulator(): X's side of the Account Activity API on a local port. Usable from tests
+ * (port 0 picks a free one; scale 0 freezes the clock) and from `npm run emulator`.
+ */
+import { createServer, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { addPremiumRoutes } from "./api-premium.ts";
+import { addV11Routes } from "./api-v11.ts";
+import { addV2Routes } from "./api-v2.ts";
+import { Clock } from "./clock.ts";
+import { buildConfig, completeApp, completeUser, loadConfigFile, type EmulatorConfigInput } from "./config-load.ts";
+import type { AppDef, EmulatorConfig, UserDef } from "./config.ts";
+import { addControlRoutes, emitActivity, type EmitResult } from "./control.ts";
+import type { Core } from "./core.ts";
+import { err, v1ErrorBody } from "./errors.ts";
+import { readRequest, Router, type Reply } from "./http.ts";
+import { addOAuthRoutes } from "./oauth-flow.ts";
+import { EmulatorState } from "./state.ts";
+
+export interface StartOptions extends EmulatorConfigInput {
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface; default 127.0.0.1. */
+  host?: string;
+  /** JSON config file merged under these options. */
+  configFile?: string;
+  /** Log each request to stderr. */
+  log?: boolean;
+}
+
+export interface RunningEmulator {
+  /** Base URL, e.g. http://127.0.0.1:40123 (use it as the X API base URL). */
+  url: string;
+  port: number;
+  config: EmulatorConfig;
+  state: EmulatorState;
+  clock: Clock;
+  /** Make activity happen, as POST /_emulator/events. */
+  emit(activity: Record<string, unknown>): Promise<EmitResult>;
+  /** Move virtual time, running due timers (retries, periodic CRC, replay). */
+  advance(ms: number): Promise<void>;
+  /** Wait until every timer already due has run (e.g. a Replay job just accepted). */
+  settle(): Promise<void>;
+  addApp(app: Partial<AppDef>): AppDef;
+  addUser(user: Partial<UserDef>): UserDef;
+  /** Forget webhooks, events, logs and timers; keep apps and users. */
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const headers: Record<string, string> = { ...(reply.headers ?? {}) };
+  if (reply.body !== undefined) headers["content-type"] = reply.contentType ?? "application/json; charset=utf-8";
+  res.writeHead(reply.status, headers);
+  res.end(reply.status === 204 ? undefined : reply.body);
+}
+
+export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
+  const { port = 0, host = "127.0.0.1", configFile, log = false, ...inline } = options;
+  const fileInput = configFile === undefined ? {} : loadConfigFile(configFile);
+  const config = buildConfig(mergeInput(fileInput, inline));
+  const clockOptions: { start?: number; scale: number } = { scale: config.clock.scale };
+  if (config.clock.start !== undefined) clockOptions.start = config.clock.start;
+  const clock = new Clock(clockOptions);
+  const state = new EmulatorState(config);
+  const core: Core = { state, config, clock };
+
+  const reset = (): void => {
+    clock.clear();
+    state.reset();
+  };
+  const addApp = (input: Partial<AppDef>): AppDef => {
+    const app = completeApp(input, input.name === undefined ? undefined : state.apps.get(input.name));
+    state.addApp(app);
+    return app;
+  };
+  const addUser = (input: Partial<UserDef>): UserDef => {
+    const user = completeUser(input, input.id === undefined ? undefined : state.users.get(input.id));
+    state.addUser(user);
+    return user;
+  };
+
+  const router = new Router();
+  addV11Routes(router, core);
+  addPremiumRoutes(router, core);
+  addV2Routes(router, core);
+  addOAuthRoutes(router, core);
+  addControlRoutes(router, core, { reset, addApp: (a) => state.addApp(a), addUser: (u) => state.addUser(u) });
+
+  let origin = `http://${host}:${port}`;
+  const server: Server = createServer((message, res) => {
+    void (async () => {
+      let reply: Reply;
+      try {
+        const req = await readRequest(message, origin);
+        const found = router.match(req.method, req.path);
+        if (found === null || found === "method") {
+          const b = v1ErrorBody(err.pageNotFound());
+          reply = { status: b.status, body: b.body, contentType: b.contentType };
+        } else {
+          req.params = found.params;
+          reply = await found.handler(req);
+        }
+        if (log) console.error(`[emulator] ${req.method} ${req.path} -> ${reply.status}`);
+      } catch (e) {
+        if (e instanceof Error && e.message === "body too large") {
+          reply = { status: 413, body: JSON.stringify({ errors: [{ message: "Request body too large." }] }) };
+          if (!res.headersSent) send(res, reply);
+          return;
+        }
+        console.error("[emulator] request failed:", e);
+        reply = { status: 500, body: JSON.stringify({ errors: [{ code: 131, message: "Internal error" }] }) };
+      }
+      if (!res.headersSent) send(res, reply);
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  origin = `http://${host}:${actualPort}`;
+
+  return {
+    url: origin,
+    port: actualPort,
+    config,
+    state,
+    clock,
+    emit: (activity) => emitActivity(core, activity),
+    advance: (ms) => clock.advance(ms),
+    settle: () => clock.idle(),
+    addApp,
+    addUser,
+    reset,
+    stop: async () => {
+      clock.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** Inline options win over the file; list settings (apps, users, accounts) concatenate. */
+function mergeInput(file: EmulatorConfigInput, inline: EmulatorConfigInput): EmulatorConfigInput {
+  const out: EmulatorConfigInput = { ...file, ...inline };
+  for (const k of ["apps", "users", "accounts"] as const) {
+    const merged = [...(file[k] ?? []), ...(inline[k] ?? [])];
+    if (merged.length > 0) (out as Record<string, unknown>)[k] = merged;
+  }
+  for (const k of ["crc", "delivery", "replay", "auth", "clock", "tiers", "rateLimits"] as const) {
+    if (file[k] !== undefined || inline[k] !== undefined) (out as Record<string, unknown>)[k] = { ...(file[k] ?? {}), ...(inline[k] ?? {}) };
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+/**
+ * /admin/dead-letters: list, show, redrive and purge, through the pipeline's functions. The
+ * dead-letter store is one for the whole deployment (not per app): entries name their app in
+ * their summary.
+ */
+import type { IRequest } from "itty-router";
+import { HttpError } from "../http/errors.ts";
+import { getDeadLetter, listDeadLetters, purgeDeadLetters, redriveDeadLetters, type ListOptions } from "../pipeline/dead-letter.ts";
+import { badRequest, idList, jsonBody } from "./http.ts";
+
+export async function listLetters(req: IRequest, env: Env): Promise<Response> {
+  const opts: ListOptions = {};
+  const { limit, cursor, from } = req.query;
+  if (limit !== undefined) {
+    if (typeof limit !== "string" || !/^\d{1,3}$/.test(limit) || Number(limit) < 1) throw badRequest(`"limit" must be a whole number from 1 to 500.`);
+    opts.limit = Math.min(Number(limit), 500);
+  }
+  if (cursor !== undefined) {
+    if (typeof cursor !== "string" || cursor.length > 200) throw badRequest(`"cursor" must be the cursor from the previous page.`);
+    opts.cursor = cursor;
+  }
+  if (from !== undefined) {
+    if (from !== "ingest" && from !== "forward") throw badRequest(`"from" must be "ingest" or "forward".`);
+    opts.from = from;
+  }
+  return Response.json(await listDeadLetters(env, opts));
+}
+
+export async function showLetter(req: IRequest, env: Env): Promise<Response> {
+  const id = req.params.id ?? "";
+  const letter = id.length <= 200 ? await getDeadLetter(env, id) : null;
+  if (letter === null) throw new HttpError(404, "unknown_dead_letter", "No dead letter with that id.");
+  // Raw bodies are bytes (JSON would show `{}`): show their size, not the content.
+  const original = letter.original;
+  const shown = original !== null && "body" in original && original.body instanceof ArrayBuffer
+    ? { ...letter, original: { ...original, body: undefined, body_bytes: original.body.byteLength } }
+    : letter;
+  return Response.json(shown, { headers: { "cache-control": "no-store" } });
+}
+
+export async function redriveLetters(req: IRequest, env: Env): Promise<Response> {
+  return Response.json(await redriveDeadLetters(env, idList(await jsonBody(req))));
+}
+
+export async function purgeLetters(req: IRequest, env: Env): Promise<Response> {
+  return Response.json(await purgeDeadLetters(env, idList(await jsonBody(req))));
+}

@@ -1,0 +1,72 @@
+/**
+ * The admin API under /admin: bearer ADMIN_TOKEN (constant time, see auth.ts) before anything
+ * else, JSON in and out. XApiErrors become answers mirroring X's status with
+ * `{error: {code: kind, x_code, message, fix}}`; everything else goes through toErrorResponse.
+ */
+import { Router, type IRequest } from "itty-router";
+import { toErrorResponse, notFound } from "../http/errors.ts";
+import { XApiError } from "../x-api/errors.ts";
+import { revalidateApp } from "../cron/revalidate.ts";
+import { settingsFrom } from "../cron/revalidate-policy.ts";
+import { appHealth } from "./apps.ts";
+import { requireAdmin } from "./auth.ts";
+import { appContext, defaultDeps, type AppContext, type ControlDeps } from "./context.ts";
+import { listLetters, purgeLetters, redriveLetters, showLetter } from "./dead-letters.ts";
+import { appFrom, configFrom, jsonBody, xErrorResponse } from "./http.ts";
+import { createInvite } from "./invites.ts";
+import { getReplayJob, listReplayJobs, requestReplay } from "./replay.ts";
+import { addSubscription, checkSubscription, countSubscriptions, listSubscriptions, removeSubscription } from "./subscriptions.ts";
+import { deleteWebhook, listWebhooks, recheckWebhook, registerWebhook } from "./webhooks.ts";
+
+type Args = [env: Env, ctx: ExecutionContext];
+type AppHandler = (c: AppContext, req: IRequest, env: Env) => Promise<Response>;
+
+export function createAdminRouter(deps: ControlDeps = defaultDeps) {
+  const perApp = (h: AppHandler) => (req: IRequest, env: Env) => {
+    const config = configFrom(env);
+    return h(appContext(env, config, appFrom(req, config), deps), req, env);
+  };
+
+  const router = Router<IRequest, Args>({
+    base: "/admin",
+    before: [async (req: IRequest, env: Env) => { await requireAdmin(req, configFrom(env).adminToken); }],
+    catch: (err: unknown, req: IRequest) => (err instanceof XApiError ? xErrorResponse(err, deps.now()) : toErrorResponse(err, req)),
+  });
+
+  router
+    .get("/apps", async (_req, env) => {
+      const config = configFrom(env);
+      const apps = await Promise.all([...config.apps.values()].map((app) => appHealth(appContext(env, config, app, deps))));
+      return Response.json({ apps });
+    })
+    .get("/apps/:app", perApp(async (c) => Response.json(await appHealth(c))))
+    .get("/apps/:app/webhooks", perApp(listWebhooks))
+    .post("/apps/:app/webhooks", perApp(registerWebhook))
+    .put("/apps/:app/webhooks", perApp(recheckWebhook))
+    .put("/apps/:app/webhooks/:id", perApp(recheckWebhook))
+    .post("/apps/:app/webhooks/:id/recheck", perApp(recheckWebhook))
+    .delete("/apps/:app/webhooks/:id", perApp(deleteWebhook))
+    .get("/apps/:app/subscriptions", perApp(listSubscriptions))
+    .post("/apps/:app/subscriptions", perApp(addSubscription))
+    .get("/apps/:app/subscriptions/count", perApp(countSubscriptions))
+    .get("/apps/:app/subscriptions/:user_id", perApp(checkSubscription))
+    .delete("/apps/:app/subscriptions/:user_id", perApp(removeSubscription))
+    .post("/apps/:app/replay", perApp(requestReplay))
+    .get("/apps/:app/replay", perApp(listReplayJobs))
+    .get("/apps/:app/replay/:job_id", perApp(getReplayJob))
+    .post("/apps/:app/revalidate", perApp(async (c, req, env) => {
+      const body = await jsonBody(req, true);
+      const outcome = await revalidateApp(c, settingsFrom(env as unknown as Record<string, unknown>), { force: body.force === true });
+      return Response.json(outcome);
+    }))
+    .post("/apps/:app/invites", perApp(createInvite))
+    .get("/dead-letters", listLetters)
+    .post("/dead-letters/redrive", redriveLetters)
+    .post("/dead-letters/purge", purgeLetters)
+    .get("/dead-letters/:id", showLetter)
+    .all("*", () => notFound());
+
+  return router;
+}
+
+export const adminRouter = createAdminRouter();

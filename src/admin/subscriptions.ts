@@ -1,0 +1,91 @@
+/**
+ * /admin/apps/:app/subscriptions: add (with a token pair, or the user's stored sealed token),
+ * check, list (X's view and ours, differences flagged), count, remove.
+ */
+import type { IRequest } from "itty-router";
+import { openToken, sealToken } from "../state/token-seal.ts";
+import type { UserToken } from "../x-api/types.ts";
+import { sealKey, withX, type AppContext } from "./context.ts";
+import { badRequest, jsonBody, optionalString, userIdFrom } from "./http.ts";
+import { webhookIdOrCurrent } from "./webhooks.ts";
+
+function nowIso(ctx: AppContext): string {
+  return new Date(ctx.deps.now()).toISOString();
+}
+
+async function storedToken(ctx: AppContext, userId: string): Promise<UserToken | null> {
+  const sealed = await ctx.registry.getSealedToken(userId);
+  if (sealed === null || ctx.config.tokenEncryptionKey === null) return null;
+  return openToken(await sealKey(ctx.config), { app: ctx.app.name, userId }, sealed);
+}
+
+export async function addSubscription(ctx: AppContext, req: IRequest): Promise<Response> {
+  const body = await jsonBody(req);
+  const userId = userIdFrom(body.user_id);
+  const token = optionalString(body, "token", 512);
+  const secret = optionalString(body, "secret", 512);
+  const screenName = optionalString(body, "screen_name", 64) ?? null;
+  if ((token === undefined) !== (secret === undefined)) throw badRequest(`Send both "token" and "secret" (the user's access token pair), or neither to use the stored token.`);
+  let user: UserToken;
+  const given = token !== undefined && secret !== undefined;
+  if (given) user = { token, secret };
+  else {
+    const stored = await storedToken(ctx, userId);
+    if (stored === null) {
+      throw badRequest(`No stored token for user ${userId}: send "token" and "secret", or have the user sign in at /oauth/${ctx.app.name}/start.`);
+    }
+    user = stored;
+  }
+  const webhookId = await webhookIdOrCurrent(ctx, req);
+  await withX(ctx, (x) => x.subscribe(webhookId, user));
+  let sealed: string | null = null;
+  if (given && ctx.config.tokenEncryptionKey !== null) sealed = await sealToken(await sealKey(ctx.config), { app: ctx.app.name, userId }, user);
+  const row = await ctx.registry.upsertSubscription({ user_id: userId, screen_name: screenName, by: "admin", sealed }, nowIso(ctx));
+  return Response.json({ webhook_id: webhookId, subscription: row, token_stored: row.has_token }, { status: 201 });
+}
+
+export async function listSubscriptions(ctx: AppContext, req: IRequest): Promise<Response> {
+  const ours = await ctx.registry.listSubscriptions(req.query.all === "true");
+  if (req.query.source === "registry") return Response.json({ registry: ours });
+  const webhookId = await webhookIdOrCurrent(ctx, req);
+  const onX = await withX(ctx, (x) => x.listSubscriptions(webhookId));
+  const xSet = new Set(onX);
+  const activeHere = new Set(ours.filter((s) => s.status === "active").map((s) => s.user_id));
+  const onlyOnX = onX.filter((id) => !activeHere.has(id));
+  const onlyHere = [...activeHere].filter((id) => !xSet.has(id));
+  return Response.json({
+    webhook_id: webhookId,
+    x: onX,
+    registry: ours,
+    differences: { only_on_x: onlyOnX, only_in_registry: onlyHere },
+    in_sync: onlyOnX.length === 0 && onlyHere.length === 0,
+  });
+}
+
+export async function countSubscriptions(ctx: AppContext): Promise<Response> {
+  const ours = (await ctx.registry.listSubscriptions()).length;
+  const count = await withX(ctx, (x) => x.countSubscriptions());
+  return Response.json({ x: count.all, x_raw: count.raw, registry: ours });
+}
+
+export async function checkSubscription(ctx: AppContext, req: IRequest): Promise<Response> {
+  const userId = userIdFrom(req.params.user_id);
+  const webhookId = await webhookIdOrCurrent(ctx, req);
+  const row = (await ctx.registry.listSubscriptions(true)).find((s) => s.user_id === userId) ?? null;
+  const token = await storedToken(ctx, userId);
+  // User context is X's own check; without the user's token, membership in X's list answers it.
+  const subscribed = token !== null
+    ? await withX(ctx, (x) => x.checkSubscription(webhookId, token))
+    : (await withX(ctx, (x) => x.listSubscriptions(webhookId))).includes(userId);
+  return Response.json({ webhook_id: webhookId, user_id: userId, x_subscribed: subscribed, checked_with: token ? "user_token" : "list", registry: row });
+}
+
+export async function removeSubscription(ctx: AppContext, req: IRequest): Promise<Response> {
+  const userId = userIdFrom(req.params.user_id);
+  const webhookId = await webhookIdOrCurrent(ctx, req);
+  await withX(ctx, (x) => x.unsubscribe(webhookId, userId));
+  const removed = await ctx.registry.removeSubscription(userId, "removed by admin", nowIso(ctx));
+  if (!removed) console.log(JSON.stringify({ msg: "unsubscribed a user the registry did not list", app: ctx.app.name, user_id: userId }));
+  return Response.json({ webhook_id: webhookId, user_id: userId, removed: true });
+}
+

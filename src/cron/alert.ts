@@ -1,0 +1,36 @@
+/**
+ * Alerts: one structured log line (always) and, when ALERT_URL is set, a JSON POST with a
+ * message a person can act on and the likely cause (XApiError.fix). Never a secret: only the
+ * app name, the webhook id and URL, X's own message and our remedy.
+ */
+
+export interface Alert {
+  app: string;
+  /** Stable name: webhook_invalid, recheck_failed, list_failed, replay_failed, webhook_missing. */
+  problem: string;
+  message: string;
+  cause: string | null;
+  webhook_id?: string;
+  webhook_url?: string;
+  at: string;
+}
+
+/** Bounded so a slow alert receiver cannot hold the cron run. */
+const ALERT_TIMEOUT_MS = 5000;
+
+export async function raiseAlert(alert: Alert, alertUrl: string | null, fetcher: typeof fetch = fetch): Promise<void> {
+  console.error(JSON.stringify({ level: "alert", msg: alert.message, ...alert }));
+  if (alertUrl === null) return;
+  try {
+    const res = await fetcher(alertUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ source: "account-activity-edge", ...alert }),
+      signal: AbortSignal.timeout(ALERT_TIMEOUT_MS),
+    });
+    await res.body?.cancel();
+    if (!res.ok) console.error(JSON.stringify({ msg: "alert delivery failed", app: alert.app, status: res.status }));
+  } catch (err) {
+    console.error(JSON.stringify({ msg: "alert delivery failed", app: alert.app, error: err instanceof Error ? err.name : "unknown" }));
+  }
+}

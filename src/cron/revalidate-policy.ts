@@ -1,0 +1,138 @@
+/**
+ * Revalidation decisions as pure functions (state in, action out), so every rule can be tested
+ * without X: when to trigger a CRC re-check, and whether and which Replay window to request for
+ * a period the webhook was down. Rules from PROTOCOL.md ("CRC", "Replay") and seeds/001.
+ */
+import type { Flavour } from "../config.ts";
+import type { GapRow } from "../state/registry-schema.ts";
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+export interface RevalidationSettings {
+  /**
+   * Re-check when X has not sent a CRC for this long. X re-checks every ~24 h (v2: every 30 min
+   * while none succeeded in 24 h) and invalidates after 28 h: 25 h leaves time to recover.
+   */
+  crcStaleAfterMs: number;
+  /** Never trigger re-checks closer together than this (v1.1 allows 15 webhook calls / 15 min). */
+  minRecheckIntervalMs: number;
+  /** A full run (list + decisions) more often than this returns the last outcome instead. */
+  minRunIntervalMs: number;
+  /** Alert again about the same problem no sooner than this. */
+  alertRepeatMs: number;
+}
+
+export const DEFAULT_SETTINGS: RevalidationSettings = {
+  crcStaleAfterMs: 25 * HOUR,
+  minRecheckIntervalMs: 5 * MINUTE,
+  minRunIntervalMs: MINUTE,
+  alertRepeatMs: 6 * HOUR,
+};
+
+/** X's Replay rules: events are replayable ~10 min after they happen. */
+export const REPLAY_TO_MIN_AGE_MS = 10 * MINUTE;
+export const REPLAY_FROM_MIN_AGE_MS = 31 * MINUTE;
+/** Stay this far inside the lookback so a request is not refused for being a minute too old. */
+const LOOKBACK_MARGIN_MS = 5 * MINUTE;
+
+export function replaySupported(flavour: Flavour): boolean {
+  return flavour !== "v1.1-premium";
+}
+
+/** How far back Replay reaches: 5 days (v1.1 Enterprise), 24 h (v2 pages; XAA uses v2's). */
+export function replayLookbackMs(flavour: Flavour): number {
+  return flavour === "v1.1-enterprise" ? 5 * 24 * HOUR : 24 * HOUR;
+}
+
+export type RecheckReason = "invalid" | "crc_stale" | "no_crc_seen";
+
+export interface RecheckInput {
+  valid: boolean;
+  createdAt: string;
+  lastCrcAt: string | null;
+  lastRecheckAt: string | null;
+  nowMs: number;
+  settings: RevalidationSettings;
+}
+
+export type RecheckDecision =
+  | { recheck: true; reason: RecheckReason }
+  | { recheck: false; reason: RecheckReason | null; deferredUntil?: string };
+
+/** Re-check when X says invalid, or X's CRCs stopped arriving, at most once per interval. */
+export function decideRecheck(input: RecheckInput): RecheckDecision {
+  const { nowMs, settings } = input;
+  let reason: RecheckReason | null = null;
+  if (!input.valid) reason = "invalid";
+  else {
+    const ref = Date.parse(input.lastCrcAt ?? input.createdAt);
+    if (Number.isNaN(ref) || nowMs - ref > settings.crcStaleAfterMs) reason = input.lastCrcAt ? "crc_stale" : "no_crc_seen";
+  }
+  if (reason === null) return { recheck: false, reason: null };
+  const last = input.lastRecheckAt === null ? NaN : Date.parse(input.lastRecheckAt);
+  if (!Number.isNaN(last) && nowMs - last < settings.minRecheckIntervalMs) {
+    return { recheck: false, reason, deferredUntil: new Date(last + settings.minRecheckIntervalMs).toISOString() };
+  }
+  return { recheck: true, reason };
+}
+
+export type ReplayPlan =
+  | { kind: "none" }
+  | { kind: "request"; gapId: number; from: Date; to: Date; clipped: boolean }
+  | { kind: "wait"; gapId: number; reason: string }
+  | { kind: "skip"; gapId: number; reason: string };
+
+export interface ReplayInput {
+  flavour: Flavour;
+  gaps: readonly GapRow[];
+  /** A Replay job is open for the app's webhook (one job per webhook at a time). */
+  jobOpen: boolean;
+  nowMs: number;
+}
+
+const floorMinute = (ms: number): number => Math.floor(ms / MINUTE) * MINUTE;
+const ceilMinute = (ms: number): number => Math.ceil(ms / MINUTE) * MINUTE;
+
+/**
+ * The next Replay to request: the oldest closed gap (the webhook is valid again), once its
+ * window is old enough for X (`to` >= 10 min ago, `from` >= 31 min ago, in whole minutes),
+ * clipped to the lookback, one job at a time.
+ */
+export function planReplay(input: ReplayInput): ReplayPlan {
+  const gap = input.gaps.find((g) => g.state === "closed" && g.to_at !== null);
+  if (gap === undefined) return { kind: "none" };
+  if (!replaySupported(input.flavour)) return { kind: "skip", gapId: gap.id, reason: `the ${input.flavour} flavour has no Replay API` };
+  const fromRaw = Date.parse(gap.from_at);
+  const toRaw = Date.parse(gap.to_at!);
+  if (Number.isNaN(fromRaw) || Number.isNaN(toRaw) || toRaw < fromRaw) return { kind: "skip", gapId: gap.id, reason: "gap has no usable window" };
+  const earliest = input.nowMs - replayLookbackMs(input.flavour) + LOOKBACK_MARGIN_MS;
+  if (toRaw <= earliest) return { kind: "skip", gapId: gap.id, reason: "gap is older than the Replay lookback" };
+  const clipped = fromRaw < earliest;
+  let from = floorMinute(Math.max(fromRaw, earliest));
+  if (from < earliest) from += MINUTE;
+  let to = ceilMinute(toRaw);
+  if (to === from) to += MINUTE;
+  if (input.nowMs - to < REPLAY_TO_MIN_AGE_MS) return { kind: "wait", gapId: gap.id, reason: "window end is less than 10 minutes ago" };
+  if (input.nowMs - from < REPLAY_FROM_MIN_AGE_MS) return { kind: "wait", gapId: gap.id, reason: "window start is less than 31 minutes ago" };
+  if (input.jobOpen) return { kind: "wait", gapId: gap.id, reason: "a Replay job is already open for this webhook" };
+  return { kind: "request", gapId: gap.id, from: new Date(from), to: new Date(to), clipped };
+}
+
+/** Whether to raise an alert for a problem last alerted at `lastMs` (null: never). */
+export function shouldAlert(lastMs: number | null, nowMs: number, settings: RevalidationSettings): boolean {
+  return lastMs === null || nowMs - lastMs >= settings.alertRepeatMs;
+}
+
+/** Optional override of the CRC staleness threshold, `CRC_STALE_AFTER_SECONDS` (1 h - 27 h). */
+export function settingsFrom(src: Readonly<Record<string, unknown>>): RevalidationSettings {
+  const raw = src.CRC_STALE_AFTER_SECONDS;
+  if (typeof raw !== "string" || raw.trim() === "") return DEFAULT_SETTINGS;
+  const n = Number(raw.trim());
+  // Above 27 h X would invalidate the webhook (28 h) before we re-check: refuse, keep default.
+  if (!Number.isInteger(n) || n < 3600 || n > 27 * 3600) {
+    console.error(JSON.stringify({ msg: "config: CRC_STALE_AFTER_SECONDS must be whole seconds between 3600 and 97200; using 90000" }));
+    return DEFAULT_SETTINGS;
+  }
+  return { ...DEFAULT_SETTINGS, crcStaleAfterMs: n * 1000 };
+}

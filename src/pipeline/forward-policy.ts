@@ -1,0 +1,69 @@
+/**
+ * What the forwarder does with one POST's outcome: pure (`now` and randomness passed in).
+ *
+ * - 2xx: delivered, ack.
+ * - 400, 401, 403, 404, 410, 413: the destination refuses this message and will keep refusing
+ *   it (bad request, auth, gone, too large): retrying only delays the operator's fix, so dead-letter
+ *   at once, with the status as the reason. The message can be redriven once the cause is fixed.
+ * - 429: retry when the destination says (`Retry-After`, seconds or HTTP-date), else back off.
+ * - Any other status (5xx, 408, 409, 3xx because we do not follow redirects...), network errors
+ *   and timeouts: transient, retry with exponential backoff and jitter (`FORWARD_BACKOFF`).
+ * - A transient failure on the last allowed attempt: dead-letter with the last failure as reason.
+ */
+import { backoffSeconds, clampDelay, FORWARD_BACKOFF, parseRetryAfter } from "./retry.ts";
+
+/** Our own give-up point; the aae-forward consumer's `max_retries` (20) is the platform's backstop. */
+export const FORWARD_MAX_ATTEMPTS = 20;
+/** Per-request timeout: a destination slower than this is treated as down for this attempt. */
+export const FORWARD_TIMEOUT_MS = 15_000;
+
+const PERMANENT_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 410, 413]);
+
+export type ForwardAttemptResult =
+  | { kind: "response"; status: number; retryAfter: string | null }
+  | { kind: "network"; detail: string }
+  | { kind: "timeout" };
+
+export type ForwardDecision =
+  | { action: "ack" }
+  | { action: "dead-letter"; reason: string }
+  | { action: "retry"; delaySeconds: number; reason: string };
+
+/** Whether a result counts as the destination being unhealthy (feeds the circuit breaker). */
+export function isDestinationFailure(result: ForwardAttemptResult): boolean {
+  if (result.kind !== "response") return true;
+  return result.status >= 500 || result.status === 429 || result.status === 408;
+}
+
+export function describeResult(result: ForwardAttemptResult): string {
+  switch (result.kind) {
+    case "response":
+      return `HTTP ${result.status}`;
+    case "timeout":
+      return `timeout after ${FORWARD_TIMEOUT_MS / 1000} s`;
+    case "network":
+      return `network error: ${result.detail}`;
+  }
+}
+
+export function decideForwardOutcome(
+  result: ForwardAttemptResult,
+  attempts: number,
+  nowMs: number,
+  random: number,
+  maxAttempts: number = FORWARD_MAX_ATTEMPTS,
+): ForwardDecision {
+  if (result.kind === "response" && result.status >= 200 && result.status < 300) return { action: "ack" };
+  const what = describeResult(result);
+  if (result.kind === "response" && PERMANENT_STATUSES.has(result.status)) {
+    return { action: "dead-letter", reason: `destination refused the envelope: ${what}` };
+  }
+  if (attempts >= maxAttempts) {
+    return { action: "dead-letter", reason: `gave up after ${attempts} attempts; last: ${what}` };
+  }
+  if (result.kind === "response" && result.status === 429) {
+    const after = parseRetryAfter(result.retryAfter, nowMs);
+    if (after !== null) return { action: "retry", delaySeconds: clampDelay(Math.max(after, 1)), reason: what };
+  }
+  return { action: "retry", delaySeconds: backoffSeconds(attempts, FORWARD_BACKOFF, random), reason: what };
+}

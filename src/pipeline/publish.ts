@@ -1,0 +1,154 @@
+/**
+ * Publisher: envelopes onto EVENTS (and FORWARD when forwarding is configured).
+ *
+ * Wire format (docs/pipeline.md "What a consumer receives"): each EVENTS message is the envelope
+ * serialised once by `serialiseEnvelope`, sent with `contentType: "text"`, so a consumer's
+ * `message.body` is that JSON text, byte for byte. Why not "json" or the default "v8": envelopes
+ * hold 64-bit ids as `JSON.rawJSON` values; structured clone ("v8") turns those into plain
+ * `{rawJSON: "..."}` objects, and "json" hands the consumer a `JSON.parse`d object whose ids have
+ * already been rounded. Text leaves the choice of parser (and every digit) to the consumer.
+ *
+ * Limits (QUEUE_LIMITS): at most 100 messages and 256 KB per sendBatch, 128 KB per message.
+ * An envelope too large for one message is spilled to the app's Spool under `env:<id>` and a stub
+ * (the envelope without `event`/`users`/`apps`/`includes`, plus `spill`) is sent instead; the full
+ * text is served by the admin API (`readSpilledEnvelope`).
+ */
+import type { Envelope } from "../events/envelope.ts";
+import { serialiseEnvelope } from "../events/normalise.ts";
+import type { ForwardMessage } from "./messages.ts";
+import { QUEUE_LIMITS } from "./messages.ts";
+
+const UTF8 = new TextEncoder();
+
+/** Room left in each message for the platform's own metadata. */
+const MESSAGE_OVERHEAD_BYTES = 1024;
+/** Largest body sent inline; larger envelopes are spilled. */
+export const MAX_INLINE_ENVELOPE_BYTES = QUEUE_LIMITS.messageBytes - MESSAGE_OVERHEAD_BYTES;
+/** Spilled envelopes outlive the queue's retention and the forwarder's retry horizon. */
+export const SPILLED_ENVELOPE_TTL_SECONDS = 14 * 24 * 3600;
+/** The spill key of an envelope. */
+export function envelopeSpillKey(id: string): string {
+  return `env:${id}`;
+}
+
+/** What travels instead of an envelope too large for a queue message. */
+export type SpilledEnvelopeStub = Omit<Envelope, "event" | "users" | "apps" | "includes"> & {
+  event: null;
+  /** Where the full envelope is: fetch it from the admin API with this app and key. */
+  spill: { app: string; key: string; bytes: number };
+};
+
+export interface Sized<T> {
+  item: T;
+  bytes: number;
+}
+
+/**
+ * Split items into sendBatch-sized groups, preserving order: each group has at most
+ * `maxMessages` items and at most `maxBytes` bytes (each item costing `bytes + overheadBytes`).
+ * Pure. An item larger than `maxBytes` on its own still gets a group (the caller keeps items
+ * under the per-message limit, which is below `maxBytes`).
+ */
+export function chunkForSendBatch<T>(
+  items: readonly Sized<T>[],
+  maxMessages: number = QUEUE_LIMITS.batchMessages,
+  maxBytes: number = QUEUE_LIMITS.batchBytes,
+  overheadBytes: number = MESSAGE_OVERHEAD_BYTES,
+): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const { item, bytes } of items) {
+    const cost = bytes + overheadBytes;
+    if (current.length > 0 && (current.length >= maxMessages || size + cost > maxBytes)) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(item);
+    size += cost;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** The stub sent in place of a spilled envelope. */
+export function spilledStub(envelope: Envelope, key: string, bytes: number): SpilledEnvelopeStub {
+  const { event: _e, users: _u, apps: _a, includes: _i, ...rest } = envelope;
+  return { ...rest, event: null, spill: { app: envelope.app, key, bytes } };
+}
+
+interface Prepared {
+  envelope: Envelope;
+  /** The full serialised envelope. */
+  text: string;
+  bytes: number;
+  /** Set when the full text was spilled. */
+  spillKey?: string;
+  /** What goes on EVENTS: `text`, or the stub's JSON when spilled. */
+  eventsBody: string;
+  eventsBytes: number;
+}
+
+async function prepare(env: Env, envelope: Envelope): Promise<Prepared> {
+  const text = serialiseEnvelope(envelope);
+  const encoded = UTF8.encode(text);
+  if (encoded.byteLength <= MAX_INLINE_ENVELOPE_BYTES) {
+    return { envelope, text, bytes: encoded.byteLength, eventsBody: text, eventsBytes: encoded.byteLength };
+  }
+  const key = envelopeSpillKey(envelope.id);
+  await env.SPOOL.getByName(envelope.app).putSpill(key, new Uint8Array(encoded).buffer, SPILLED_ENVELOPE_TTL_SECONDS);
+  const stub = JSON.stringify(spilledStub(envelope, key, encoded.byteLength));
+  return {
+    envelope,
+    text,
+    bytes: encoded.byteLength,
+    spillKey: key,
+    eventsBody: stub,
+    eventsBytes: UTF8.encode(stub).byteLength,
+  };
+}
+
+function forwardMessage(p: Prepared): ForwardMessage {
+  return p.spillKey !== undefined
+    ? { v: 1, id: p.envelope.id, app: p.envelope.app, spill: p.spillKey }
+    : { v: 1, id: p.envelope.id, app: p.envelope.app, json: p.text };
+}
+
+/**
+ * Publish envelopes (already deduplicated) to EVENTS, and to FORWARD when `forwarding` is on.
+ * Resolves once every send resolved; throws if any failed (the caller then releases the dedup
+ * leases and retries the delivery: envelopes sent before the failure may be sent twice, never lost).
+ */
+export async function publishEnvelopes(env: Env, envelopes: readonly Envelope[], forwarding: boolean): Promise<void> {
+  if (envelopes.length === 0) return;
+  const prepared: Prepared[] = [];
+  // Sequential: spills are rare, and this keeps the order of sends equal to the order of events.
+  for (const e of envelopes) prepared.push(await prepare(env, e));
+
+  const events = chunkForSendBatch(
+    prepared.map((p) => ({ item: p.eventsBody, bytes: p.eventsBytes })),
+  );
+  for (const group of events) {
+    await env.EVENTS.sendBatch(group.map((body) => ({ body, contentType: "text" as const })));
+  }
+  if (!forwarding) return;
+  const forwards = chunkForSendBatch(
+    prepared.map((p) => ({ item: forwardMessage(p), bytes: p.spillKey !== undefined ? 256 : p.bytes + 256 })),
+  );
+  for (const group of forwards) {
+    await env.FORWARD.sendBatch(group.map((body) => ({ body, contentType: "v8" as const })));
+  }
+}
+
+/**
+ * The full text of a spilled envelope, for the admin endpoint that serves it to consumers who
+ * received a stub (`spill.app`, `spill.key`), and for the forwarder. Null when it expired, never
+ * existed, or the key is not an envelope key.
+ */
+export async function readSpilledEnvelope(env: Env, app: string, key: string): Promise<string | null> {
+  // Only envelope spills: raw deliveries share the Spool but are not served through this door.
+  if (!key.startsWith(envelopeSpillKey(""))) return null;
+  const buf = await env.SPOOL.getByName(app).getSpill(key);
+  return buf === null ? null : new TextDecoder("utf-8").decode(buf);
+}

@@ -1,0 +1,111 @@
+/** The Registry Durable Object through runInDurableObject: tables, revoke, replay close, KV mirror. */
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { registryFor, type Registry } from "../../src/state/registry.ts";
+import { applyControlEvents } from "../../src/state/control-events.ts";
+import { statusKey, subscriptionsKey } from "../../src/state/kv-mirror.ts";
+import type { Envelope } from "../../src/events/envelope.ts";
+
+const T0 = "2026-03-10T12:00:00.000Z";
+const T1 = "2026-03-10T13:00:00.000Z";
+const T2 = "2026-03-10T14:00:00.000Z";
+const hook = { id: "1001", url: "https://edge.example/webhooks/reg", valid: true, created_at: T0 };
+
+function envelope(app: string, type: string, event: unknown): Envelope {
+  return { id: `${type}:1`, event_key: `${type}:1`, app, type, format: "aaa", for_user_id: null, created_at: null, received_at: T1, event, delivery_id: "d" };
+}
+
+describe("Registry", () => {
+  it("creates its tables", async () => {
+    const stub = registryFor(env, "reg-tables");
+    const names = await runInDurableObject(stub, (_i: Registry, state) =>
+      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").toArray().map((r) => r.name));
+    expect(names).toEqual(expect.arrayContaining(["webhooks", "subscriptions", "user_tokens", "replay_jobs", "gaps", "oauth_requests", "invites_used", "meta"]));
+  });
+
+  it("records webhook validity and opens / closes a delivery gap", async () => {
+    const stub = registryFor(env, "reg-gap");
+    await stub.recordWebhook(hook, T0);
+    await stub.recordWebhook({ ...hook, valid: false }, T1);
+    let gaps = await stub.gaps();
+    expect(gaps).toMatchObject([{ webhook_id: "1001", from_at: T0, to_at: null, state: "open" }]);
+    expect((await stub.currentWebhook())).toMatchObject({ valid: false, invalid_since: T1 });
+    await stub.recordRecheck("1001", true, null, T2);
+    gaps = await stub.gaps();
+    expect(gaps).toMatchObject([{ from_at: T0, to_at: T2, state: "closed" }]);
+    expect(await stub.currentWebhook()).toMatchObject({ valid: true, invalid_since: null, last_recheck_result: "ok", last_ok_at: T2 });
+  });
+
+  it("revokes a user's subscription and token on user_event, idempotently, not undoing a later sign-in", async () => {
+    const app = "reg-revoke";
+    const stub = registryFor(env, app);
+    await stub.upsertSubscription({ user_id: "63046977", screen_name: "a", by: "oauth", sealed: "v1.sealed.blob" }, "2018-05-24T09:00:00.000Z");
+    await stub.upsertSubscription({ user_id: "42", screen_name: "b", by: "admin", sealed: null }, "2018-05-24T09:00:00.000Z");
+    const revoke = envelope(app, "user_event", { revoke: { date_time: "2018-05-24T09:48:12+00:00", target: { app_id: "1" }, source: { user_id: "63046977" } } });
+    await applyControlEvents(env, [revoke]);
+    await applyControlEvents(env, [revoke]);
+    const all = await stub.listSubscriptions(true);
+    expect(all.find((s) => s.user_id === "63046977")).toMatchObject({ status: "revoked", has_token: false });
+    expect(all.find((s) => s.user_id === "42")).toMatchObject({ status: "active" });
+    expect(await stub.getSealedToken("63046977")).toBeNull();
+    // The user signs in again after the revoke; a redelivered old revoke must not remove it.
+    await stub.upsertSubscription({ user_id: "63046977", screen_name: "a", by: "oauth", sealed: "v1.new.blob" }, "2018-05-25T00:00:00.000Z");
+    await applyControlEvents(env, [revoke]);
+    expect((await stub.listSubscriptions()).map((s) => s.user_id).sort()).toEqual(["42", "63046977"]);
+    expect(await stub.getSealedToken("63046977")).toBe("v1.new.blob");
+  });
+
+  it("closes a replay job on replay_job_status, once", async () => {
+    const app = "reg-replay";
+    const stub = registryFor(env, app);
+    await stub.createReplayJob({ job_id: "1095098195724558337", webhook_id: "1001", from_date: T0, to_date: T1, requested_at: new Date().toISOString(), requested_by: "admin" }, null);
+    expect(await stub.openReplayJob(Date.now())).toMatchObject({ job_id: "1095098195724558337" });
+    const status = envelope(app, "replay_job_status", { webhook_id: "1001", job_state: "Incomplete", job_state_description: "first", job_id: "1095098195724558337" });
+    await applyControlEvents(env, [status]);
+    await applyControlEvents(env, [{ ...status, event: { ...(status.event as object), job_state: "Complete", job_state_description: "second" } }]);
+    expect(await stub.openReplayJob(Date.now())).toBeNull();
+    expect((await stub.listReplayJobs())[0]).toMatchObject({ state: "Incomplete", state_description: "first" });
+  });
+
+  it("takes an OAuth request once, and never after it expires", async () => {
+    const stub = registryFor(env, "reg-oauth");
+    const row = { oauth_token: "rt1", sealed_secret: "v1.x.y", browser_hash: "h", invite_id: null, expires_at_ms: 2000 };
+    await stub.putOAuthRequest(row, 1000);
+    expect(await stub.takeOAuthRequest("rt1", 1500)).toEqual(row);
+    expect(await stub.takeOAuthRequest("rt1", 1500)).toBeNull();
+    await stub.putOAuthRequest({ ...row, oauth_token: "rt2" }, 1000);
+    expect(await stub.takeOAuthRequest("rt2", 2000)).toBeNull();
+    expect(await stub.consumeInvite("inv", 10_000, 1000)).toBe(true);
+    expect(await stub.consumeInvite("inv", 10_000, 1001)).toBe(false);
+  });
+
+  it("mirrors status and subscriptions to KV, and writes only when they change", async () => {
+    const app = "reg-mirror";
+    const stub = registryFor(env, app);
+    await stub.recordWebhook(hook, T0);
+    await stub.upsertSubscription({ user_id: "7", screen_name: "seven", by: "admin", sealed: "v1.secret.blob" }, T0);
+    // Changes within a second of the last write go through the alarm (KV: 1 write/s/key).
+    await runDurableObjectAlarm(stub);
+    const status = await env.STATE_KV.get(statusKey(app), "json");
+    expect(status).toMatchObject({ app, webhook: { id: "1001", valid: true }, subscription_count: 1, open_replay_job: null });
+    const subs = await env.STATE_KV.get<{ count: number; subscriptions: { user_id: string }[] }>(subscriptionsKey(app), "json");
+    expect(subs).toMatchObject({ count: 1, subscriptions: [{ user_id: "7", screen_name: "seven" }] });
+    expect(JSON.stringify(subs)).not.toContain("v1.secret.blob");
+
+    // Unchanged state: the mirror must not be rewritten (a sentinel we put stays).
+    await env.STATE_KV.put(statusKey(app), "sentinel");
+    await env.STATE_KV.put(subscriptionsKey(app), "sentinel");
+    await stub.recordWebhook(hook, T1);
+    await stub.upsertSubscription({ user_id: "7", screen_name: "seven", by: "admin", sealed: null }, T1);
+    await runDurableObjectAlarm(stub);
+    expect(await env.STATE_KV.get(statusKey(app))).toBe("sentinel");
+    expect(await env.STATE_KV.get(subscriptionsKey(app))).toBe("sentinel");
+
+    // A real change is written.
+    await stub.removeSubscription("7", "test", T2);
+    await runDurableObjectAlarm(stub);
+    expect(await env.STATE_KV.get(statusKey(app), "json")).toMatchObject({ subscription_count: 0 });
+    expect(await env.STATE_KV.get(subscriptionsKey(app), "json")).toMatchObject({ count: 0, subscriptions: [] });
+  });
+});

@@ -1,0 +1,175 @@
+/** parseConfig: defaults, app layouts, and that every bad setting is named (never its value). */
+import { describe, expect, it } from "vitest";
+import {
+  ConfigError,
+  DEFAULT_CRC_TOKEN_PATTERN,
+  DEFAULT_DEDUP_SHARDS,
+  DEFAULT_DEDUP_WINDOW_SECONDS,
+  DEFAULT_MAX_BODY_BYTES,
+  getConfig,
+  parseConfig,
+  secretName,
+  type ConfigSource,
+} from "../../src/config.ts";
+
+const BASE = { X_CONSUMER_SECRET: "cs-default" } as const;
+
+/** The ConfigError thrown by `parseConfig(src)`; fails the test if none is thrown. */
+function configError(src: ConfigSource): ConfigError {
+  try {
+    parseConfig(src);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("defaults", () => {
+  it("fills every optional setting", () => {
+    const c = parseConfig(BASE);
+    expect(c.xApiBaseUrl).toBe("https://api.x.com");
+    expect(c.maxBodyBytes).toBe(DEFAULT_MAX_BODY_BYTES);
+    expect(c.crcTokenPattern?.source).toBe(new RegExp(DEFAULT_CRC_TOKEN_PATTERN).source);
+    expect(c.forward).toBeNull();
+    expect(c.dedup).toEqual({ windowSeconds: DEFAULT_DEDUP_WINDOW_SECONDS, shards: DEFAULT_DEDUP_SHARDS });
+    expect(c.alertUrl).toBeNull();
+    expect(c.adminToken).toBeNull();
+    expect(c.tokenEncryptionKey).toBeNull();
+  });
+
+  it("empty strings (wrangler.toml's blank vars) count as unset", () => {
+    const c = parseConfig({ ...BASE, APPS: "", FORWARD_URL: "", ALERT_URL: " ", MAX_BODY_BYTES: "" });
+    expect([...c.apps.keys()]).toEqual(["default"]);
+    expect(c.forward).toBeNull();
+    expect(c.alertUrl).toBeNull();
+    expect(c.maxBodyBytes).toBe(DEFAULT_MAX_BODY_BYTES);
+  });
+
+  it("a blank CRC_TOKEN_PATTERN keeps the default guard (only 'off' disables it)", () => {
+    expect(parseConfig({ ...BASE, CRC_TOKEN_PATTERN: "" }).crcTokenPattern?.source).toBe(
+      new RegExp(DEFAULT_CRC_TOKEN_PATTERN).source,
+    );
+  });
+
+  it("CRC_TOKEN_PATTERN=off disables the guard; a custom pattern is used as given", () => {
+    expect(parseConfig({ ...BASE, CRC_TOKEN_PATTERN: "off" }).crcTokenPattern).toBeNull();
+    expect(parseConfig({ ...BASE, CRC_TOKEN_PATTERN: "^[a-z]{4}$" }).crcTokenPattern?.test("abcd")).toBe(true);
+  });
+});
+
+describe("apps", () => {
+  it("no APPS: one app called default, v2, reading the bare secret names", () => {
+    const c = parseConfig({ ...BASE, X_BEARER_TOKEN: "bt", X_CONSUMER_KEY: "ck" });
+    const app = c.apps.get("default");
+    expect(c.apps.size).toBe(1);
+    expect(app).toMatchObject({
+      name: "default",
+      flavour: "v2",
+      consumerSecret: "cs-default",
+      credentials: { bearerToken: "bt", consumerKey: "ck" },
+      collapseAcrossUsers: false,
+    });
+    expect(app?.previousConsumerSecret).toBeUndefined();
+  });
+
+  it("multi-app APPS reads each app's suffixed secrets", () => {
+    const c = parseConfig({
+      APPS: JSON.stringify([
+        { name: "acme-prod", flavour: "v1.1-premium", env_name: "prod" },
+        { name: "beta", flavour: "xaa", collapse_across_users: true, webhook_url: "https://h.example/webhooks/beta/" },
+      ]),
+      X_CONSUMER_SECRET_ACME_PROD: "cs-acme",
+      X_CONSUMER_SECRET_BETA: "cs-beta",
+      X_ACCESS_TOKEN_BETA: "at-beta",
+      X_CONSUMER_SECRET: "ignored-for-named-apps",
+    });
+    expect([...c.apps.keys()]).toEqual(["acme-prod", "beta"]);
+    expect(c.apps.get("acme-prod")).toMatchObject({ consumerSecret: "cs-acme", flavour: "v1.1-premium", envName: "prod" });
+    expect(c.apps.get("beta")).toMatchObject({
+      consumerSecret: "cs-beta",
+      flavour: "xaa",
+      collapseAcrossUsers: true,
+      webhookUrl: "https://h.example/webhooks/beta",
+      credentials: { accessToken: "at-beta" },
+    });
+  });
+
+  it("secretName suffixes upper-cased app names, bare for default", () => {
+    expect(secretName("X_CONSUMER_SECRET", "default")).toBe("X_CONSUMER_SECRET");
+    expect(secretName("X_CONSUMER_SECRET", "acme-prod")).toBe("X_CONSUMER_SECRET_ACME_PROD");
+  });
+
+  it("reads the previous (rotation) secret, per app", () => {
+    expect(parseConfig({ ...BASE, X_CONSUMER_SECRET_PREVIOUS: "old" }).apps.get("default")?.previousConsumerSecret).toBe("old");
+    const multi = parseConfig({
+      APPS: '[{"name":"a1"}]',
+      X_CONSUMER_SECRET_A1: "new",
+      X_CONSUMER_SECRET_PREVIOUS_A1: "old-a1",
+    });
+    expect(multi.apps.get("a1")?.previousConsumerSecret).toBe("old-a1");
+  });
+});
+
+describe("each bad setting is named, and no secret value appears in the message", () => {
+  const cases: Array<[string, ConfigSource, string]> = [
+    ["missing default secret", {}, "X_CONSUMER_SECRET"],
+    ["missing suffixed secret", { APPS: '[{"name":"acme"}]' }, "X_CONSUMER_SECRET_ACME"],
+    ["APPS not JSON", { ...BASE, APPS: "[{" }, "APPS"],
+    ["APPS empty array", { ...BASE, APPS: "[]" }, "APPS"],
+    ["APPS item not object", { ...BASE, APPS: '["x"]' }, "APPS[0]"],
+    ["unknown app key", { ...BASE, APPS: '[{"name":"default","secret":"x"}]' }, "APPS[0].secret"],
+    ["bad app name", { ...BASE, APPS: '[{"name":"Bad Name"}]' }, "APPS[0].name"],
+    ["duplicate app", { ...BASE, APPS: '[{"name":"default"},{"name":"default"}]' }, "APPS[1].name"],
+    ["bad flavour", { ...BASE, APPS: '[{"name":"default","flavour":"v3"}]' }, "APPS[0].flavour"],
+    ["premium without env", { ...BASE, APPS: '[{"name":"default","flavour":"v1.1-premium"}]' }, "APPS[0].env_name"],
+    ["bad collapse flag", { ...BASE, APPS: '[{"name":"default","collapse_across_users":"yes"}]' }, "APPS[0].collapse_across_users"],
+    ["bad webhook_url", { ...BASE, APPS: '[{"name":"default","webhook_url":"ftp://x"}]' }, "APPS[0].webhook_url"],
+    ["MAX_BODY_BYTES not a number", { ...BASE, MAX_BODY_BYTES: "1MB" }, "MAX_BODY_BYTES"],
+    ["MAX_BODY_BYTES too small", { ...BASE, MAX_BODY_BYTES: "10" }, "MAX_BODY_BYTES"],
+    ["DEDUP_SHARDS zero", { ...BASE, DEDUP_SHARDS: "0" }, "DEDUP_SHARDS"],
+    ["DEDUP_WINDOW_SECONDS too long", { ...BASE, DEDUP_WINDOW_SECONDS: "99999999" }, "DEDUP_WINDOW_SECONDS"],
+    ["CRC_TOKEN_PATTERN invalid", { ...BASE, CRC_TOKEN_PATTERN: "([" }, "CRC_TOKEN_PATTERN"],
+    ["X_API_BASE_URL invalid", { ...BASE, X_API_BASE_URL: "not a url" }, "X_API_BASE_URL"],
+    ["ALERT_URL not http", { ...BASE, ALERT_URL: "mailto:ops@example.com" }, "ALERT_URL"],
+    ["secret not a string", { X_CONSUMER_SECRET: 42 }, "X_CONSUMER_SECRET"],
+    ["FORWARD_URL without FORWARD_SECRET", { ...BASE, FORWARD_URL: "https://sink.example/events" }, "FORWARD_SECRET"],
+  ];
+  for (const [what, src, setting] of cases) {
+    it(what, () => {
+      const err = configError(src);
+      expect(err.setting).toBe(setting);
+      expect(err.message).toContain(setting);
+      expect(err.message).not.toContain("cs-default");
+    });
+  }
+});
+
+describe("forwarding", () => {
+  it("FORWARD_URL with FORWARD_SECRET forwards, trailing slash trimmed", () => {
+    const c = parseConfig({ ...BASE, FORWARD_URL: "https://sink.example/events/", FORWARD_SECRET: "whsec_x" });
+    expect(c.forward).toEqual({ url: "https://sink.example/events", secret: "whsec_x" });
+  });
+
+  it("FORWARD_SECRET alone does not turn forwarding on", () => {
+    expect(parseConfig({ ...BASE, FORWARD_SECRET: "whsec_x" }).forward).toBeNull();
+  });
+});
+
+describe("getConfig", () => {
+  it("parses once per env object and re-parses a new object", () => {
+    const env = { ...BASE };
+    const first = getConfig(env);
+    expect(getConfig(env)).toBe(first);
+    const other = getConfig({ ...BASE, X_CONSUMER_SECRET: "cs-other" });
+    expect(other).not.toBe(first);
+    expect(other.apps.get("default")?.consumerSecret).toBe("cs-other");
+  });
+
+  it("does not cache a failure: fixing the env object's setting takes effect", () => {
+    const env: Record<string, unknown> = {};
+    expect(() => getConfig(env)).toThrow(ConfigError);
+    env.X_CONSUMER_SECRET = "now-set";
+    expect(getConfig(env).apps.get("default")?.consumerSecret).toBe("now-set");
+  });
+});
