@@ -2,7 +2,7 @@
  * Wiring only: the router and the three handlers, plus the Durable Object classes.
  * Each piece lives in its own folder (see docs/architecture.md).
  */
-import { router } from "./http/router.ts";
+import { handleFetch } from "./http/router.ts";
 import { handleQueue } from "./pipeline/queue.ts";
 import { runScheduled } from "./cron/scheduled.ts";
 
@@ -12,7 +12,7 @@ export { Spool } from "./state/spool.ts";
 export { DeadLetters } from "./state/dead-letters.ts";
 
 export default {
-  fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+  fetch: (request, env, ctx) => handleFetch(request, env, ctx),
   queue: (batch, env, ctx) => handleQueue(batch, env, ctx),
   scheduled: (controller, env, ctx) => runScheduled(controller, env, ctx),
 } satisfies ExportedHandler<Env>;

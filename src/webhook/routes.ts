@@ -8,7 +8,6 @@
  * A ConfigError thrown by `getConfig` is an operator error: `toErrorResponse` logs the setting's
  * name and answers a generic 500.
  */
-import type { IRequest } from "itty-router";
 import { getConfig, type AppConfig, type Config } from "../config.ts";
 import { HttpError, jsonError } from "../http/errors.ts";
 import { QUEUE_LIMITS, type IngestMessage } from "../pipeline/messages.ts";
@@ -43,10 +42,9 @@ const encoder = new TextEncoder();
 /** Fatal: invalid UTF-8 is malformed, not silently replaced. Stateless between `decode` calls. */
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-function lookupApp(req: IRequest, env: Env): { config: Config; app: AppConfig } {
+function lookupApp(name: string, env: Env): { config: Config; app: AppConfig } {
   const config = getConfig(env);
-  const name = req.params["app"];
-  const app = name === undefined ? undefined : config.apps.get(name);
+  const app = config.apps.get(name);
   if (app === undefined) throw new HttpError(404, "unknown_app", "No webhook is configured at this path.");
   return { config, app };
 }
@@ -61,8 +59,8 @@ function tooLarge(maxBytes: number): Response {
 }
 
 /** CRC: sign the token with the app's CURRENT secret, after the signing-oracle guard. */
-export async function handleWebhookGet(req: IRequest, env: Env, ctx: ExecutionContext): Promise<Response> {
-  const { config, app } = lookupApp(req, env);
+export async function handleWebhookGet(req: Request, appName: string, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const { config, app } = lookupApp(appName, env);
   const token = new URL(req.url).searchParams.get("crc_token");
   const refusal = crcTokenRefusal(token, config.crcTokenPattern);
   if (refusal === "missing") {
@@ -93,8 +91,8 @@ function isJsonObject(bytes: Uint8Array): boolean {
 }
 
 /** Delivery: 200 only once the delivery is durable (queued, and spilled first if large). */
-export async function handleWebhookPost(req: IRequest, env: Env, _ctx: ExecutionContext): Promise<Response> {
-  const { config, app } = lookupApp(req, env);
+export async function handleWebhookPost(req: Request, appName: string, env: Env, _ctx: ExecutionContext): Promise<Response> {
+  const { config, app } = lookupApp(appName, env);
   const declared = declaredLength(req.headers.get("content-length"));
   if (declared !== null && declared > config.maxBodyBytes) return tooLarge(config.maxBodyBytes);
   const read = await readBodyCapped(req.body, config.maxBodyBytes);
