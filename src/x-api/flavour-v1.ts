@@ -21,14 +21,17 @@ import type { SubscriptionCount } from "./types.ts";
 const AAA = "/1.1/account_activity";
 const none = (): void => undefined;
 
-/** Enterprise: webhooks and subscriptions under `/1.1/account_activity/`, Replay included. */
-export function enterpriseAdapter(): FlavourAdapter {
+/**
+ * Register, list, re-check and delete: the same four calls on Enterprise (`/1.1/account_activity/`)
+ * and Premium (`…/all/:env_name/`), only the prefix differs. `template` is the rate-limit key form.
+ */
+function webhookOps(prefix: string, template: string): Pick<FlavourAdapter, "registerWebhook" | "listWebhooks" | "recheckWebhook" | "deleteWebhook"> {
   return {
     registerWebhook: (url) => ({
       op: "registerWebhook",
       method: "POST",
-      template: `${AAA}/webhooks.json`,
-      path: `${AAA}/webhooks.json`,
+      template: `${template}/webhooks.json`,
+      path: `${prefix}/webhooks.json`,
       query: [["url", url]],
       auth: { kind: "app-user" },
       ok: [200],
@@ -37,8 +40,8 @@ export function enterpriseAdapter(): FlavourAdapter {
     listWebhooks: () => ({
       op: "listWebhooks",
       method: "GET",
-      template: `${AAA}/webhooks.json`,
-      path: `${AAA}/webhooks.json`,
+      template: `${template}/webhooks.json`,
+      path: `${prefix}/webhooks.json`,
       auth: { kind: "bearer" },
       ok: [200],
       parse: (s, t) => toWebhookList("listWebhooks", s, parseJson("listWebhooks", s, t)),
@@ -46,8 +49,8 @@ export function enterpriseAdapter(): FlavourAdapter {
     recheckWebhook: (id) => ({
       op: "recheckWebhook",
       method: "PUT",
-      template: `${AAA}/webhooks/:webhook_id.json`,
-      path: `${AAA}/webhooks/${seg(id)}.json`,
+      template: `${template}/webhooks/:webhook_id.json`,
+      path: `${prefix}/webhooks/${seg(id)}.json`,
       auth: { kind: "app-user" },
       ok: [204],
       parse: () => ({ valid: true }),
@@ -55,12 +58,19 @@ export function enterpriseAdapter(): FlavourAdapter {
     deleteWebhook: (id) => ({
       op: "deleteWebhook",
       method: "DELETE",
-      template: `${AAA}/webhooks/:webhook_id.json`,
-      path: `${AAA}/webhooks/${seg(id)}.json`,
+      template: `${template}/webhooks/:webhook_id.json`,
+      path: `${prefix}/webhooks/${seg(id)}.json`,
       auth: { kind: "app-user" },
       ok: [204],
       parse: none,
     }),
+  };
+}
+
+/** Enterprise: webhooks and subscriptions under `/1.1/account_activity/`, Replay included. */
+export function enterpriseAdapter(): FlavourAdapter {
+  return {
+    ...webhookOps(AAA, AAA),
     subscribe: (id, user) => ({
       op: "subscribe",
       method: "POST",
@@ -140,43 +150,7 @@ export function premiumAdapter(envName: string): FlavourAdapter {
   const env = `${AAA}/all/${seg(envName)}`;
   const tpl = `${AAA}/all/:env_name`;
   return {
-    registerWebhook: (url) => ({
-      op: "registerWebhook",
-      method: "POST",
-      template: `${tpl}/webhooks.json`,
-      path: `${env}/webhooks.json`,
-      query: [["url", url]],
-      auth: { kind: "app-user" },
-      ok: [200],
-      parse: (s, t) => toWebhook("registerWebhook", s, parseJson("registerWebhook", s, t)),
-    }),
-    listWebhooks: () => ({
-      op: "listWebhooks",
-      method: "GET",
-      template: `${tpl}/webhooks.json`,
-      path: `${env}/webhooks.json`,
-      auth: { kind: "bearer" },
-      ok: [200],
-      parse: (s, t) => toWebhookList("listWebhooks", s, parseJson("listWebhooks", s, t)),
-    }),
-    recheckWebhook: (id) => ({
-      op: "recheckWebhook",
-      method: "PUT",
-      template: `${tpl}/webhooks/:webhook_id.json`,
-      path: `${env}/webhooks/${seg(id)}.json`,
-      auth: { kind: "app-user" },
-      ok: [204],
-      parse: () => ({ valid: true }),
-    }),
-    deleteWebhook: (id) => ({
-      op: "deleteWebhook",
-      method: "DELETE",
-      template: `${tpl}/webhooks/:webhook_id.json`,
-      path: `${env}/webhooks/${seg(id)}.json`,
-      auth: { kind: "app-user" },
-      ok: [204],
-      parse: none,
-    }),
+    ...webhookOps(env, tpl),
     // Premium addresses subscriptions by environment (one webhook per env): the webhook id
     // is not part of the path.
     subscribe: (_id, user) => ({
