@@ -6,6 +6,7 @@
 import type { IRequest } from "itty-router";
 import { HttpError } from "../http/errors.ts";
 import { getDeadLetter, listDeadLetters, purgeDeadLetters, redriveDeadLetters, type ListOptions } from "../pipeline/dead-letter.ts";
+import { isArrayBuffer } from "../pipeline/message-guards.ts";
 import { badRequest, idList, jsonBody } from "./http.ts";
 
 export async function listLetters(req: IRequest, env: Env): Promise<Response> {
@@ -20,7 +21,9 @@ export async function listLetters(req: IRequest, env: Env): Promise<Response> {
     opts.cursor = cursor;
   }
   if (from !== undefined) {
-    if (from !== "ingest" && from !== "forward") throw badRequest(`"from" must be "ingest" or "forward".`);
+    if (from !== "ingest" && from !== "forward" && from !== "unknown") {
+      throw badRequest(`"from" must be "ingest", "forward" or "unknown".`);
+    }
     opts.from = from;
   }
   return Response.json(await listDeadLetters(env, opts));
@@ -32,7 +35,7 @@ export async function showLetter(req: IRequest, env: Env): Promise<Response> {
   if (letter === null) throw new HttpError(404, "unknown_dead_letter", "No dead letter with that id.");
   // Raw bodies are bytes (JSON would show `{}`): show their size, not the content.
   const original = letter.original;
-  const shown = original !== null && "body" in original && original.body instanceof ArrayBuffer
+  const shown = original !== null && "body" in original && isArrayBuffer(original.body)
     ? { ...letter, original: { ...original, body: undefined, body_bytes: original.body.byteLength } }
     : letter;
   return Response.json(shown, { headers: { "cache-control": "no-store" } });

@@ -89,6 +89,16 @@ describe("admin input errors through the Worker", () => {
     expect(await res.json()).toMatchObject({ error: { message: expect.stringContaining("10 minutes") } });
   });
 
+  it("lists dead letters by origin, including ones of unknown origin", async () => {
+    const store = env.DEAD_LETTERS.getByName("dead-letters");
+    await store.storeRaw("raw-1", "unknown", "not one of our message shapes", new Date().toISOString(), { odd: true });
+    const res = await call("/admin/dead-letters?from=unknown");
+    expect(res.status).toBe(200);
+    const page = (await res.json()) as { entries: { id: string; from: string }[] };
+    expect(page.entries.map((e) => [e.id, e.from])).toEqual([["raw-1", "unknown"]]);
+    expect((await call("/admin/dead-letters?from=elsewhere")).status).toBe(400);
+  });
+
   it("400s a bad dead-letter id list", async () => {
     const res = await call("/admin/dead-letters/redrive", { method: "POST", body: JSON.stringify({ ids: [] }) });
     expect(res.status).toBe(400);
