@@ -1,0 +1,254 @@
+/**
+ * The end-to-end stack: the X emulator, the real Worker (wrangler's `unstable_startWorker`, i.e.
+ * workerd with local KV, Durable Objects, Queues) and a Standard Webhooks sink, all on loopback
+ * and talking real HTTP. Nothing is mocked: the emulator runs CRC and signs deliveries, the
+ * Worker verifies, queues, normalises and forwards, the sink verifies what arrives.
+ *
+ * Clock: the emulator runs with `clock.scale: 0` unless the caller says otherwise. First
+ * delivery attempts and CRCs do not wait for the clock (they happen when the activity is emitted
+ * or the webhook registered), so deliveries flow; only timers (retries, periodic CRC, Replay)
+ * wait, and a test moves them with `stack.emulator.advance(ms)`. That makes retries a step
+ * the test takes, not a race against real time.
+ *
+ * Each `startStack` is isolated: its own emulator, its own sink, and a Worker with
+ * `persist: false` (in-memory KV/DO/Queue state that dies with it).
+ */
+import { unstable_startWorker } from "wrangler";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { startEmulator, type RunningEmulator, type StartOptions } from "../../emulator/index.ts";
+import { startSink, type Sink, type SinkRecord } from "./sink.ts";
+
+export type { Sink, SinkRecord };
+
+/** The repository root (wrangler.toml lives there). */
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * The demo values of `.dev.vars.example`: the emulator demo world's app "default" and its owner
+ * (docs/emulator.md "The demo world"), plus local-only admin/forward/seal secrets.
+ */
+export const DEMO_SECRETS: Readonly<Record<string, string>> = {
+  X_CONSUMER_SECRET: "emulator-default-consumer-secret",
+  X_CONSUMER_KEY: "emulator-default-consumer-key",
+  X_ACCESS_TOKEN: "1600000000000000001-emulator-default-owner-token",
+  X_ACCESS_TOKEN_SECRET: "emulator-default-owner-token-secret",
+  X_BEARER_TOKEN: "emulator-default-bearer-token",
+  ADMIN_TOKEN: "local-admin-token-change-me",
+  TOKEN_ENCRYPTION_KEY: "bG9jYWwtdG9rZW4tZW5jcnlwdGlvbi1rZXktMzJieXQ=",
+  FORWARD_SECRET: "whsec_bG9jYWwtZm9yd2FyZC1zZWNyZXQ=",
+};
+
+/** Emulator demo users (docs/emulator.md): ids and user-context tokens. */
+export const DEMO_USERS = {
+  alice: { id: "1600000000000000002", token: "1600000000000000002-emulator-alice-token", secret: "emulator-alice-token-secret" },
+  bob: { id: "1600000000000000003", token: "1600000000000000003-emulator-bob-token", secret: "emulator-bob-token-secret" },
+  carol: { id: "1600000000000000004", token: "1600000000000000004-emulator-carol-token", secret: "emulator-carol-token-secret" },
+} as const;
+
+export interface StackOptions {
+  /** Forward envelopes to the sink (FORWARD_URL = sink). Default true. */
+  forward?: boolean;
+  /** Extra or overriding vars (plain_text bindings), e.g. APPS. */
+  vars?: Record<string, string>;
+  /** Extra or overriding secrets (secret_text bindings), e.g. a wrong X_CONSUMER_SECRET. */
+  secrets?: Record<string, string>;
+  /** Emulator options; `clock.scale` defaults to 0 (see the file comment). */
+  emulator?: StartOptions;
+}
+
+export interface Stack {
+  emulator: RunningEmulator;
+  /** The Worker's base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
+  workerUrl: string;
+  sink: Sink;
+  /** fetch(workerUrl + path) with `Authorization: Bearer ADMIN_TOKEN` (and JSON content type for bodies). */
+  admin(path: string, init?: RequestInit): Promise<Response>;
+  /** The URL X should call for an app: `${workerUrl}/webhooks/${app}`. */
+  webhookUrl(app?: string): string;
+  stop(): Promise<void>;
+}
+
+export type Binding = { type: "plain_text"; value: string } | { type: "secret_text"; value: string };
+
+export interface WorkerOptions {
+  vars: Record<string, string>;
+  secrets: Record<string, string>;
+  /** Fixed port (the local demo); default 0, a free one. */
+  port?: number;
+  /** Directory for persisted local state (the local demo); default: in memory, not persisted. */
+  persistTo?: string;
+  logLevel?: "none" | "error" | "warn" | "info" | "log" | "debug";
+  /**
+   * Bindings that replace wrangler.toml's of the same name. Tests use it to take a binding away
+   * (e.g. INGEST as a plain string, so the hot path's queue send throws and it answers 503).
+   */
+  overrides?: Record<string, Binding>;
+}
+
+/** Start the Worker from wrangler.toml with these bindings. Returns its URL and a disposer. */
+export async function startReceiver(opts: WorkerOptions): Promise<{ url: string; dispose(): Promise<void> }> {
+  const bindings: Record<string, Binding> = {};
+  for (const [k, v] of Object.entries(opts.vars)) bindings[k] = { type: "plain_text", value: v };
+  for (const [k, v] of Object.entries(opts.secrets)) bindings[k] = { type: "secret_text", value: v };
+  Object.assign(bindings, opts.overrides);
+  const worker = await unstable_startWorker({
+    config: `${ROOT}wrangler.toml`,
+    dev: {
+      server: { hostname: "127.0.0.1", port: opts.port ?? 0 },
+      inspector: false,
+      persist: opts.persistTo ?? false,
+      logLevel: opts.logLevel ?? "warn",
+    },
+    bindings,
+  });
+  try {
+    await worker.ready;
+    const url = (await worker.url).toString().replace(/\/+$/, "");
+    return { url, dispose: () => worker.dispose() };
+  } catch (err) {
+    await worker.dispose();
+    throw err;
+  }
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const emuOpts: StartOptions = { port: 0, ...opts.emulator, clock: { scale: 0, ...opts.emulator?.clock } };
+  const emulator = await startEmulator(emuOpts);
+  const secrets: Record<string, string> = { ...DEMO_SECRETS, ...opts.secrets };
+  const forwardSecret = secrets.FORWARD_SECRET ?? DEMO_SECRETS.FORWARD_SECRET!;
+  let sink: Sink | null = null;
+  let worker: { url: string; dispose(): Promise<void> } | null = null;
+  try {
+    sink = await startSink({ secret: forwardSecret });
+    const vars: Record<string, string> = {
+      X_API_BASE_URL: emulator.url,
+      FORWARD_URL: opts.forward === false ? "" : sink.url,
+      ...opts.vars,
+    };
+    worker = await startReceiver({ vars, secrets });
+  } catch (err) {
+    await sink?.stop();
+    await emulator.stop();
+    throw err;
+  }
+  const workerUrl = worker.url;
+  const adminToken = secrets.ADMIN_TOKEN ?? "";
+  const theSink = sink;
+  const theWorker = worker;
+  return {
+    emulator,
+    workerUrl,
+    sink: theSink,
+    admin(path, init = {}) {
+      const headers = new Headers(init.headers);
+      headers.set("authorization", `Bearer ${adminToken}`);
+      if (init.body !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
+      return fetch(`${workerUrl}${path}`, { ...init, headers });
+    },
+    webhookUrl(app = "default") {
+      return `${workerUrl}/webhooks/${app}`;
+    },
+    async stop() {
+      // Worker first: it may still be forwarding to the sink or calling the emulator.
+      await theWorker.dispose();
+      await theSink.stop();
+      await emulator.stop();
+    },
+  };
+}
+
+/** One request the relay passed on, and what it answered. */
+export interface RelayRecord {
+  method: string;
+  path: string;
+  /** Status the target answered (null: target unreachable). */
+  targetStatus: number | null;
+  /** Status the relay answered the caller with. */
+  status: number;
+}
+
+export interface Relay {
+  /** Base URL of the relay; register `${url}/webhooks/default` at X. */
+  url: string;
+  /** Where requests go from now on (a Worker's base URL). */
+  setTarget(base: string): void;
+  /**
+   * For the next `n` POSTs: pass them on to the target as usual, then answer the caller 503
+   * whatever the target said, as when the target's answer is lost on the way back to X.
+   */
+  loseNextAnswers(n: number): void;
+  log: RelayRecord[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A loopback reverse proxy between the emulator and Worker(s). It lets a test change, between
+ * two delivery attempts, which Worker X's webhook URL reaches (a healthy one, or one whose
+ * queue is unavailable and answers 503 itself), without touching the emulator's state.
+ */
+export async function startRelay(target: string): Promise<Relay> {
+  let base = target;
+  let lose = 0;
+  const log: RelayRecord[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void (async () => {
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(req.headers)) {
+          if (v === undefined || k === "host" || k === "connection" || k === "content-length") continue;
+          headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+        }
+        const method = req.method ?? "GET";
+        const path = req.url ?? "/";
+        const body = method === "GET" || method === "HEAD" ? null : Buffer.concat(chunks);
+        let targetStatus: number | null = null;
+        let status = 502;
+        let outHeaders: Record<string, string> = {};
+        let outBody: Buffer = Buffer.alloc(0);
+        try {
+          const r = await fetch(`${base}${path}`, { method, headers, body, redirect: "manual" });
+          targetStatus = r.status;
+          status = r.status;
+          outBody = Buffer.from(await r.arrayBuffer());
+          outHeaders = { "content-type": r.headers.get("content-type") ?? "application/octet-stream" };
+        } catch {
+          outBody = Buffer.from("relay: target unreachable");
+        }
+        if (method === "POST" && lose > 0) {
+          lose--;
+          status = 503;
+          outBody = Buffer.from('{"error":"answer lost (relay)"}');
+          outHeaders = { "content-type": "application/json" };
+        }
+        log.push({ method, path, targetStatus, status });
+        res.writeHead(status, outHeaders);
+        res.end(outBody);
+      })();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    setTarget(b) {
+      base = b;
+    },
+    loseNextAnswers(n) {
+      lose = n;
+    },
+    log,
+    stop() {
+      return new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    },
+  };
+}
