@@ -57,7 +57,22 @@ export interface Config {
   adminToken: string | null;
   /** Key material for sealing user access tokens at rest; null: tokens cannot be stored. */
   tokenEncryptionKey: string | null;
+  /** Most POSTs per second to `forward.url` (`FORWARD_RATE_LIMIT`); null: no limit. */
+  forwardRateLimit: number | null;
+  /**
+   * Re-check a webhook when X has sent no CRC for this long (`CRC_STALE_AFTER_SECONDS`). Capped
+   * at 27 h: X invalidates after 28 h without a good CRC, so a later re-check comes too late.
+   */
+  crcStaleAfterSeconds: number;
+  /**
+   * Who may start Sign in with X (`OAUTH_START`): "invite" (an invite link or the admin token)
+   * or "public" (anyone: their events then reach you and count against X's subscription cap).
+   */
+  oauthStart: OAuthStartPolicy;
 }
+
+export const OAUTH_START_POLICIES = ["invite", "public"] as const;
+export type OAuthStartPolicy = (typeof OAUTH_START_POLICIES)[number];
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -78,6 +93,10 @@ export const DEFAULT_CRC_TOKEN_PATTERN = "^[A-Za-z0-9+/=_-]{16,128}$";
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
 export const DEFAULT_DEDUP_WINDOW_SECONDS = 5 * 24 * 3600;
 export const DEFAULT_DEDUP_SHARDS = 16;
+/** 25 h: X re-checks every ~24 h and invalidates after 28 h, which leaves time to recover. */
+export const DEFAULT_CRC_STALE_AFTER_SECONDS = 25 * 3600;
+export const MIN_CRC_STALE_AFTER_SECONDS = 3600;
+export const MAX_CRC_STALE_AFTER_SECONDS = 27 * 3600;
 
 /**
  * The name of an app's secret. App `default` reads the bare name (`X_CONSUMER_SECRET`), so a
@@ -260,7 +279,33 @@ export function parseConfig(src: ConfigSource): Config {
     alertUrl: url(src, "ALERT_URL") ?? null,
     adminToken: str(src, "ADMIN_TOKEN") ?? null,
     tokenEncryptionKey: str(src, "TOKEN_ENCRYPTION_KEY") ?? null,
+    forwardRateLimit: positiveNumber(src, "FORWARD_RATE_LIMIT"),
+    crcStaleAfterSeconds: int(
+      src,
+      "CRC_STALE_AFTER_SECONDS",
+      DEFAULT_CRC_STALE_AFTER_SECONDS,
+      MIN_CRC_STALE_AFTER_SECONDS,
+      MAX_CRC_STALE_AFTER_SECONDS,
+    ),
+    oauthStart: oauthStart(src),
   };
+}
+
+/** A positive decimal (e.g. requests per second, "0.5" allowed), or null when unset. */
+function positiveNumber(src: ConfigSource, key: string): number | null {
+  const raw = str(src, key);
+  if (raw === undefined) return null;
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(key, `must be a positive number, got "${raw}"`);
+  return n;
+}
+
+function oauthStart(src: ConfigSource): OAuthStartPolicy {
+  const raw = str(src, "OAUTH_START") ?? "invite";
+  const policy = OAUTH_START_POLICIES.find((p) => p === raw);
+  // A typo must not silently open (or close) sign-in: refuse anything but the two words.
+  if (policy === undefined) throw new ConfigError("OAUTH_START", `must be "invite" or "public", got "${raw}"`);
+  return policy;
 }
 
 const cache = new WeakMap<object, Config>();

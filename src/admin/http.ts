@@ -100,6 +100,9 @@ export function xErrorResponse(err: XApiError, nowMs: number): Response {
   else if (err.kind === "unsupported") status = 400;
   else if (err.status === 401) status = 502;
   else if (err.status >= 400 && err.status < 500) status = err.status;
+  // An error X reported inside a 2xx answer (v2's failed CRC re-check): the webhook is at fault,
+  // as with v2's 400 for a CRC failure on register, not X (502).
+  else if (err.status >= 200 && err.status < 300) status = 400;
   else status = 502;
   const headers: Record<string, string> = {};
   if (status === 429 && err.retryAt) headers["retry-after"] = String(Math.max(1, Math.ceil((err.retryAt.getTime() - nowMs) / 1000)));

@@ -54,9 +54,9 @@ export function createAdminRouter(deps: ControlDeps = defaultDeps) {
     .post("/apps/:app/replay", perApp(requestReplay))
     .get("/apps/:app/replay", perApp(listReplayJobs))
     .get("/apps/:app/replay/:job_id", perApp(getReplayJob))
-    .post("/apps/:app/revalidate", perApp(async (c, req, env) => {
+    .post("/apps/:app/revalidate", perApp(async (c, req) => {
       const body = await jsonBody(req, true);
-      const outcome = await revalidateApp(c, settingsFrom(env as unknown as Record<string, unknown>), { force: body.force === true });
+      const outcome = await revalidateApp(c, settingsFrom(c.config), { force: body.force === true });
       return Response.json(outcome);
     }))
     .post("/apps/:app/invites", perApp(createInvite))

@@ -3,7 +3,7 @@
  * without X: when to trigger a CRC re-check, and whether and which Replay window to request for
  * a period the webhook was down. Rules from PROTOCOL.md ("CRC", "Replay") and seeds/001.
  */
-import type { Flavour } from "../config.ts";
+import { DEFAULT_CRC_STALE_AFTER_SECONDS, type Config, type Flavour } from "../config.ts";
 import type { GapRow } from "../state/registry-schema.ts";
 
 const MINUTE = 60_000;
@@ -24,7 +24,7 @@ export interface RevalidationSettings {
 }
 
 export const DEFAULT_SETTINGS: RevalidationSettings = {
-  crcStaleAfterMs: 25 * HOUR,
+  crcStaleAfterMs: DEFAULT_CRC_STALE_AFTER_SECONDS * 1000,
   minRecheckIntervalMs: 5 * MINUTE,
   minRunIntervalMs: MINUTE,
   alertRepeatMs: 6 * HOUR,
@@ -124,15 +124,7 @@ export function shouldAlert(lastMs: number | null, nowMs: number, settings: Reva
   return lastMs === null || nowMs - lastMs >= settings.alertRepeatMs;
 }
 
-/** Optional override of the CRC staleness threshold, `CRC_STALE_AFTER_SECONDS` (1 h - 27 h). */
-export function settingsFrom(src: Readonly<Record<string, unknown>>): RevalidationSettings {
-  const raw = src.CRC_STALE_AFTER_SECONDS;
-  if (typeof raw !== "string" || raw.trim() === "") return DEFAULT_SETTINGS;
-  const n = Number(raw.trim());
-  // Above 27 h X would invalidate the webhook (28 h) before we re-check: refuse, keep default.
-  if (!Number.isInteger(n) || n < 3600 || n > 27 * 3600) {
-    console.error(JSON.stringify({ msg: "config: CRC_STALE_AFTER_SECONDS must be whole seconds between 3600 and 97200; using 90000" }));
-    return DEFAULT_SETTINGS;
-  }
-  return { ...DEFAULT_SETTINGS, crcStaleAfterMs: n * 1000 };
+/** The settings for a deployment: `CRC_STALE_AFTER_SECONDS` is validated by parseConfig. */
+export function settingsFrom(config: Pick<Config, "crcStaleAfterSeconds">): RevalidationSettings {
+  return { ...DEFAULT_SETTINGS, crcStaleAfterMs: config.crcStaleAfterSeconds * 1000 };
 }

@@ -11,7 +11,7 @@ import { settingsFrom } from "./revalidate-policy.ts";
 
 export async function revalidateAll(env: Env, deps: ControlDeps = defaultDeps): Promise<RevalidationOutcome[]> {
   const config = getConfig(env);
-  const settings = settingsFrom(env as unknown as Record<string, unknown>);
+  const settings = settingsFrom(config);
   const outcomes: RevalidationOutcome[] = [];
   const failures: unknown[] = [];
   for (const app of config.apps.values()) {

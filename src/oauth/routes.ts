@@ -30,10 +30,6 @@ export const OAUTH_REQUEST_TTL_MS = 10 * 60_000;
 
 export const cookieName = (app: string): string => `aae_oauth_${app.replace(/[^a-z0-9]/g, "_")}`;
 
-/** OAUTH_START: "invite" (default: invite or admin bearer) or "public" (anyone). */
-export function startPolicy(env: Env): "invite" | "public" {
-  return (env as unknown as Record<string, unknown>).OAUTH_START === "public" ? "public" : "invite";
-}
 
 function readCookie(req: Request, name: string): string | null {
   const header = req.headers.get("cookie");
@@ -53,7 +49,7 @@ async function start(c: AppContext, req: IRequest): Promise<Response> {
   const nowMs = c.deps.now();
   const macKey = await oauthMacKey(c.config);
   let inviteId: string | null = null;
-  if (startPolicy(c.env) === "invite" && !(await isAdmin(req, c.config.adminToken))) {
+  if (c.config.oauthStart === "invite" && !(await isAdmin(req, c.config.adminToken))) {
     const token = typeof req.query.invite === "string" ? req.query.invite : "";
     const invite = token === "" ? null : await readInvite(macKey, c.app.name, token, nowMs);
     if (invite === null) throw new HttpError(403, "invite_required", "Signing in to this app needs a valid, unexpired invite link from its operator.");

@@ -41,17 +41,6 @@ export const DEFAULT_FORWARD_DEPS: ForwardDeps = {
   random: () => Math.random(),
 };
 
-/**
- * `FORWARD_RATE_LIMIT`: most requests per second to the destination, or unset/empty for none.
- * Read here rather than in config.ts until the lead moves it there (see docs/pipeline.md).
- */
-export function parseForwardRateLimit(raw: unknown): number | null {
-  if (typeof raw !== "string" || raw.trim() === "") return null;
-  const n = Number(raw.trim());
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError("FORWARD_RATE_LIMIT", "must be a positive number of requests per second");
-  return n;
-}
-
 async function attempt(deps: ForwardDeps, config: NonNullable<Config["forward"]>, id: string, body: string): Promise<ForwardAttemptResult> {
   const ts = Math.floor(deps.now() / 1000);
   const headers = await standardWebhookHeaders(config.secret, id, ts, body);
@@ -118,10 +107,8 @@ export async function handleForwardBatch(batch: MessageBatch, env: Env, deps: Fo
   if (valid.length === 0) return;
 
   let config: Config;
-  let rate: number | null;
   try {
     config = getConfig(env);
-    rate = parseForwardRateLimit(env.FORWARD_RATE_LIMIT);
     if (config.forward !== null) secretKeyBytes(config.forward.secret);
   } catch (error) {
     if (!(error instanceof ConfigError || error instanceof StandardWebhooksSecretError)) throw error;
@@ -140,7 +127,7 @@ export async function handleForwardBatch(batch: MessageBatch, env: Env, deps: Fo
   let allowed: number;
   let waitMs: number;
   try {
-    const a = await gate.gateAdmit(forward.url, valid.length, rate);
+    const a = await gate.gateAdmit(forward.url, valid.length, config.forwardRateLimit);
     allowed = a.allowed;
     waitMs = a.retryAfterMs;
   } catch (error) {

@@ -3,6 +3,7 @@
  * Success bodies are wrapped in `{"data": ...}` and every success is a 200. Webhook ops accept
  * app-only auth, so they use the bearer token when one is configured.
  */
+import { errorFromResponse } from "./errors.ts";
 import type { FlavourAdapter } from "./flavour.ts";
 import { isObject, jsonObject, replayDate, toCount, toReplayJob, toUserIds, toWebhook, toWebhookList, v2Data, v2Flag } from "./parse.ts";
 import { seg } from "./request-spec.ts";
@@ -41,7 +42,15 @@ export function v2Adapter(): FlavourAdapter {
       path: `/2/webhooks/${seg(id)}`,
       auth: { kind: "bearer-or-app-user" },
       ok: [200],
-      parse: (s, t) => ({ valid: v2Flag("recheckWebhook", s, t, "valid") }),
+      parse: (s, t) => {
+        const valid = v2Flag("recheckWebhook", s, t, "valid");
+        // v2 answers a failed CRC with 200, `valid: false` and X's 214 in `errors`: the failure
+        // v1.1 sends as a 403. It becomes the same XApiError (XApiClient's contract), so callers
+        // record and report X's reason (non-200, latency, wrong token) instead of a bare "false".
+        const errors = jsonObject("recheckWebhook", s, t).errors;
+        if (!valid && Array.isArray(errors) && errors.length > 0) throw errorFromResponse(s, t);
+        return { valid };
+      },
     }),
     deleteWebhook: (id) => ({
       op: "deleteWebhook",

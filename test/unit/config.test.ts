@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import {
   ConfigError,
+  DEFAULT_CRC_STALE_AFTER_SECONDS,
   DEFAULT_CRC_TOKEN_PATTERN,
   DEFAULT_DEDUP_SHARDS,
   DEFAULT_DEDUP_WINDOW_SECONDS,
@@ -134,6 +135,14 @@ describe("each bad setting is named, and no secret value appears in the message"
     ["ALERT_URL not http", { ...BASE, ALERT_URL: "mailto:ops@example.com" }, "ALERT_URL"],
     ["secret not a string", { X_CONSUMER_SECRET: 42 }, "X_CONSUMER_SECRET"],
     ["FORWARD_URL without FORWARD_SECRET", { ...BASE, FORWARD_URL: "https://sink.example/events" }, "FORWARD_SECRET"],
+    ["FORWARD_RATE_LIMIT zero", { ...BASE, FORWARD_RATE_LIMIT: "0" }, "FORWARD_RATE_LIMIT"],
+    ["FORWARD_RATE_LIMIT negative", { ...BASE, FORWARD_RATE_LIMIT: "-5" }, "FORWARD_RATE_LIMIT"],
+    ["FORWARD_RATE_LIMIT not a number", { ...BASE, FORWARD_RATE_LIMIT: "10/s" }, "FORWARD_RATE_LIMIT"],
+    ["CRC_STALE_AFTER_SECONDS past X's 28 h", { ...BASE, CRC_STALE_AFTER_SECONDS: String(28 * 3600) }, "CRC_STALE_AFTER_SECONDS"],
+    ["CRC_STALE_AFTER_SECONDS under 1 h", { ...BASE, CRC_STALE_AFTER_SECONDS: "3599" }, "CRC_STALE_AFTER_SECONDS"],
+    ["CRC_STALE_AFTER_SECONDS not whole", { ...BASE, CRC_STALE_AFTER_SECONDS: "7200.5" }, "CRC_STALE_AFTER_SECONDS"],
+    ["OAUTH_START unknown word", { ...BASE, OAUTH_START: "open" }, "OAUTH_START"],
+    ["OAUTH_START wrong case", { ...BASE, OAUTH_START: "Public" }, "OAUTH_START"],
   ];
   for (const [what, src, setting] of cases) {
     it(what, () => {
@@ -153,6 +162,31 @@ describe("forwarding", () => {
 
   it("FORWARD_SECRET alone does not turn forwarding on", () => {
     expect(parseConfig({ ...BASE, FORWARD_SECRET: "whsec_x" }).forward).toBeNull();
+  });
+});
+
+describe("forward rate limit, CRC staleness, Sign in with X policy", () => {
+  it("defaults: no rate limit, 25 h staleness, invite-only sign-in (also for wrangler.toml's blanks)", () => {
+    for (const src of [BASE, { ...BASE, FORWARD_RATE_LIMIT: "", CRC_STALE_AFTER_SECONDS: " ", OAUTH_START: "" }]) {
+      const c = parseConfig(src);
+      expect(c.forwardRateLimit).toBeNull();
+      expect(c.crcStaleAfterSeconds).toBe(DEFAULT_CRC_STALE_AFTER_SECONDS);
+      expect(c.oauthStart).toBe("invite");
+    }
+    expect(DEFAULT_CRC_STALE_AFTER_SECONDS).toBe(25 * 3600);
+  });
+
+  it("reads each setting as given", () => {
+    const c = parseConfig({ ...BASE, FORWARD_RATE_LIMIT: "2.5", CRC_STALE_AFTER_SECONDS: "7200", OAUTH_START: "public" });
+    expect(c.forwardRateLimit).toBe(2.5);
+    expect(c.crcStaleAfterSeconds).toBe(7200);
+    expect(c.oauthStart).toBe("public");
+    expect(parseConfig({ ...BASE, OAUTH_START: "invite" }).oauthStart).toBe("invite");
+  });
+
+  it("accepts the staleness bounds (1 h and 27 h) exactly", () => {
+    expect(parseConfig({ ...BASE, CRC_STALE_AFTER_SECONDS: "3600" }).crcStaleAfterSeconds).toBe(3600);
+    expect(parseConfig({ ...BASE, CRC_STALE_AFTER_SECONDS: "97200" }).crcStaleAfterSeconds).toBe(97200);
   });
 });
 

@@ -1,5 +1,6 @@
 /** Revalidation's decisions (src/cron/revalidate-policy.ts) as pure functions: state in, action out. */
 import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../../src/config.ts";
 import { DEFAULT_SETTINGS, decideRecheck, planReplay, settingsFrom, shouldAlert } from "../../../src/cron/revalidate-policy.ts";
 import { replayWindowProblem } from "../../../src/admin/replay.ts";
 import type { GapRow } from "../../../src/state/registry-schema.ts";
@@ -28,10 +29,10 @@ describe("decideRecheck", () => {
     const d = decideRecheck({ ...base, valid: false, lastCrcAt: null, lastRecheckAt: iso(NOW - 2 * M) });
     expect(d).toEqual({ recheck: false, reason: "invalid", deferredUntil: iso(NOW - 2 * M + DEFAULT_SETTINGS.minRecheckIntervalMs) });
   });
-  it("honours a configured threshold and refuses one past X's 28 h invalidation", () => {
-    const s = settingsFrom({ CRC_STALE_AFTER_SECONDS: "7200" });
+  it("honours the configured threshold (parseConfig refuses one past X's 28 h: see config.test.ts)", () => {
+    const s = settingsFrom(parseConfig({ X_CONSUMER_SECRET: "cs", CRC_STALE_AFTER_SECONDS: "7200" }));
     expect(decideRecheck({ ...base, settings: s, valid: true, lastCrcAt: iso(NOW - 3 * H) }).recheck).toBe(true);
-    expect(settingsFrom({ CRC_STALE_AFTER_SECONDS: String(30 * 3600) })).toEqual(DEFAULT_SETTINGS);
+    expect(settingsFrom(parseConfig({ X_CONSUMER_SECRET: "cs", CRC_STALE_AFTER_SECONDS: "" }))).toEqual(DEFAULT_SETTINGS);
   });
 });
 

@@ -112,6 +112,15 @@ describe.each(flavours)("%s adapter", (flavour, cases) => {
 });
 
 describe("flavour specifics", () => {
+  it("v2's failed re-check (200, valid false, X's 214 in errors) is the XApiError v1.1's 403 would be", async () => {
+    const message = "Non-200 response code during CRC GET request (i.e. 404, 500, etc).";
+    const x = fakeX({ status: 200, body: { data: { valid: false }, errors: [{ message, code: 214 }] } });
+    const client = createXApiClient(makeApp("v2"), { baseUrl: BASE, fetch: x.fetch });
+    const err = await client.recheckWebhook("1234567890").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(XApiError);
+    expect(err).toMatchObject({ kind: "crc_non_200", code: 214, xMessage: message, status: 200 });
+  });
+
   it("premium requestReplay is a typed 'unsupported' error and sends nothing", async () => {
     const x = fakeX({ status: 500 });
     const client = createXApiClient(makeApp("v1.1-premium"), { baseUrl: BASE, fetch: x.fetch });
