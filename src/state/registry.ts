@@ -51,6 +51,9 @@ export interface WebhookObservation {
   created_at: string;
 }
 
+/** How far past a revoke's stated time it still applies (X's whole-second stamps, clock skew). */
+export const REVOKE_CLOCK_TOLERANCE_MS = 60_000;
+
 export class Registry extends DurableObject<Env> {
   private readonly sql: SqlStorage;
 
@@ -216,7 +219,13 @@ export class Registry extends DurableObject<Env> {
    * redelivered old revoke must not undo a newer sign-in). Idempotent.
    */
   async applyRevoke(userId: string, revokedAtIso: string | null, nowIso: string): Promise<boolean> {
-    const cutoff = revokedAtIso ?? nowIso;
+    // X stamps revokes to the whole second, on its own clock: a revoke applies to subscriptions
+    // made up to REVOKE_CLOCK_TOLERANCE_MS after its stated time, so one in the same second as a
+    // sign-in (or seen through clock skew) still removes it; an old redelivered revoke does not
+    // undo a later sign-in.
+    const cutoff = revokedAtIso === null
+      ? nowIso
+      : new Date(Date.parse(revokedAtIso) + REVOKE_CLOCK_TOLERANCE_MS).toISOString();
     const n = this.sql.exec(
       "UPDATE subscriptions SET status = 'revoked', status_at = ?, status_reason = 'user_event revoke' WHERE user_id = ? AND status = 'active' AND subscribed_at <= ?",
       nowIso, userId, cutoff,

@@ -56,6 +56,16 @@ describe("Registry", () => {
     expect(await stub.getSealedToken("63046977")).toBe("v1.new.blob");
   });
 
+  it("applies a revoke stamped in the same second as the sign-in (X's whole-second stamps)", async () => {
+    const app = "reg-revoke-same-second";
+    const stub = registryFor(env, app);
+    // Signed in at 09:48:12.700; X's revoke says 09:48:12 (no milliseconds).
+    await stub.upsertSubscription({ user_id: "7", screen_name: "c", by: "oauth", sealed: "v1.blob" }, "2018-05-24T09:48:12.700Z");
+    const revoke = envelope(app, "user_event", { revoke: { date_time: "2018-05-24T09:48:12+00:00", target: { app_id: "1" }, source: { user_id: "7" } } });
+    await applyControlEvents(env, [revoke]);
+    expect((await stub.listSubscriptions(true)).find((s) => s.user_id === "7")).toMatchObject({ status: "revoked", has_token: false });
+  });
+
   it("closes a replay job on replay_job_status, once", async () => {
     const app = "reg-replay";
     const stub = registryFor(env, app);
