@@ -127,9 +127,9 @@ async function main(): Promise<number> {
         }
         if (n % 100 === 99) await stack.emulator.advance(1000);
         await stack.emulator.emit(activity(n));
-        if (n % 10 === 5) {
+        const done = n % 10 === 5 ? stack.emulator.state.deliveries.filter((d) => d.status === 200) : [];
+        if (done.length > 0) {
           // X sends an earlier delivery again, byte for byte.
-          const done = stack.emulator.state.deliveries.filter((d) => d.status === 200);
           const again = pick(done);
           const res = await fetch(`${stack.workerUrl}/webhooks/default`, {
             method: "POST",

@@ -6,7 +6,8 @@
  *
  * Faults are real: the sink answers 500 or 410, a correctly signed poison delivery is POSTed to
  * the Worker, the emulator retries after an answer lost on the way back (a loopback relay passes
- * the delivery to the Worker and answers X 503), and X's Replay re-sends events.
+ * the delivery to the Worker and answers X 503), and X's Replay re-sends events. A second stack
+ * checks `collapse_across_users` (one envelope for all users' copies of an event).
  *
  * Forward retries use the Worker's real backoff (10 s base with jitter, docs/pipeline.md), so
  * the 500 case takes 5-10 s of real time; nothing else waits on a timer.
@@ -232,5 +233,35 @@ describe("delivery guarantees under faults", () => {
     expect(new Set(hits.map((r) => r.id)).size).toBe(2);
     expect(new Set(hits.map((r) => r.envelope.event_key)).size).toBe(1);
     expect(hits.every((r) => r.verified)).toBe(true);
+  });
+});
+
+describe("with collapse_across_users", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ vars: { APPS: JSON.stringify([{ name: "default", collapse_across_users: true }]) } });
+    const reg = await stack.admin("/admin/apps/default/webhooks", { method: "POST", body: JSON.stringify({ url: stack.webhookUrl() }) });
+    expect(reg.status, await reg.clone().text()).toBe(201);
+    for (const u of [alice, bob]) {
+      const res = await stack.admin("/admin/apps/default/subscriptions", {
+        method: "POST",
+        body: JSON.stringify({ user_id: u.id, token: u.token, secret: u.secret }),
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  test("the two users' copies of one mention become one envelope downstream", async () => {
+    const text = "collapsed @bob";
+    const emitted = await stack.emulator.emit({ type: "tweet", user_id: alice.id, text, mention_ids: [bob.id] });
+    expect(emitted.deliveries.map((d) => d.status)).toEqual([200, 200]);
+    await stack.sink.waitFor(withText(text));
+    await drain(stack, "sentinel after the collapsed mention");
+    const hits = stack.sink.received.filter(withText(text));
+    expect(hits).toHaveLength(1);
+    expect(hits[0]!.verified).toBe(true);
   });
 });
