@@ -14,6 +14,7 @@ import { appContext, defaultDeps, type AppContext, type ControlDeps } from "./co
 import { listLetters, purgeLetters, redriveLetters, showLetter } from "./dead-letters.ts";
 import { appFrom, configFrom, jsonBody, xErrorResponse } from "./http.ts";
 import { createInvite } from "./invites.ts";
+import { getSpilledEnvelope } from "./spill.ts";
 import { getReplayJob, listReplayJobs, requestReplay } from "./replay.ts";
 import { addSubscription, checkSubscription, countSubscriptions, listSubscriptions, removeSubscription } from "./subscriptions.ts";
 import { deleteWebhook, listWebhooks, recheckWebhook, registerWebhook } from "./webhooks.ts";
@@ -60,6 +61,7 @@ export function createAdminRouter(deps: ControlDeps = defaultDeps) {
       return Response.json(outcome);
     }))
     .post("/apps/:app/invites", perApp(createInvite))
+    .get("/apps/:app/spill", perApp(getSpilledEnvelope))
     .get("/dead-letters", listLetters)
     .post("/dead-letters/redrive", redriveLetters)
     .post("/dead-letters/purge", purgeLetters)

@@ -99,6 +99,20 @@ describe("admin input errors through the Worker", () => {
     expect((await call("/admin/dead-letters?from=elsewhere")).status).toBe(400);
   });
 
+  it("serves a spilled envelope byte for byte, and only envelope keys", async () => {
+    const text = '{"id":"tweet_create_events:1:2","event":{"id":1924465506158878979}}';
+    const spool = env.SPOOL.getByName("default");
+    await spool.putSpill("env:tweet_create_events:1:2", new TextEncoder().encode(text).buffer as ArrayBuffer);
+    await spool.putSpill("ingest:raw-delivery", new TextEncoder().encode("{}").buffer as ArrayBuffer);
+    const res = await call("/admin/apps/default/spill?key=" + encodeURIComponent("env:tweet_create_events:1:2"));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(text);
+    expect((await call("/admin/apps/default/spill?key=ingest:raw-delivery")).status).toBe(404);
+    expect((await call("/admin/apps/default/spill?key=env:missing")).status).toBe(404);
+    expect((await call("/admin/apps/default/spill")).status).toBe(400);
+    expect((await exports.default.fetch(new Request(`${BASE}/admin/apps/default/spill?key=env:tweet_create_events:1:2`))).status).toBe(401);
+  });
+
   it("400s a bad dead-letter id list", async () => {
     const res = await call("/admin/dead-letters/redrive", { method: "POST", body: JSON.stringify({ ids: [] }) });
     expect(res.status).toBe(400);

@@ -1,10 +1,10 @@
 /**
- * The `standardwebhooks` npm package is not installed here, so the cross-check is against the
- * reference library's own fixed vector (standard-webhooks/standard-webhooks,
- * libraries/javascript/src/webhook.test.ts, "sign function works"), recomputed by hand with
- * Python's hmac module for this file. The lead should add `standardwebhooks` as a devDependency
- * and verify our headers with `new Webhook(secret).verify(...)` too.
+ * Cross-checked two ways: the reference library's own fixed vector (standard-webhooks/
+ * standard-webhooks, libraries/javascript/src/webhook.test.ts, "sign function works"),
+ * recomputed by hand with Python's hmac module, and the maintained `standardwebhooks` npm
+ * package verifying headers we made.
  */
+import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import {
   secretKeyBytes,
@@ -78,5 +78,18 @@ describe("verifyStandardWebhook", () => {
     expect(await verifyStandardWebhook(SECRET, headers, PAYLOAD + "x", TS)).toEqual({ ok: false, reason: "bad_signature" });
     expect(await verifyStandardWebhook(SECRET, { ...headers, signature: EXPECTED.slice(0, 8) }, PAYLOAD, TS)).toEqual({ ok: false, reason: "bad_signature" });
     expect(await verifyStandardWebhook(SECRET, { ...headers, signature: "v1," }, PAYLOAD, TS)).toEqual({ ok: false, reason: "bad_signature" });
+  });
+});
+
+describe("interoperability with the standardwebhooks package", () => {
+  const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const body = '{"id":"tweet_create_events:1:2","event":{"id":1924465506158878979}}';
+
+  it("verifies the headers we sign, and refuses them for a changed body", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const headers = await standardWebhookHeaders(secret, "msg_1", now, body);
+    const wh = new Webhook(secret);
+    expect(() => wh.verify(body, headers)).not.toThrow();
+    expect(() => wh.verify(body.replace("1924465506158878979", "1924465506158879000"), headers)).toThrow();
   });
 });
