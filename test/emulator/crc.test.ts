@@ -5,7 +5,7 @@ import { startEmulator, type RunningEmulator } from "../../emulator/server.ts";
 import { appNamed, call, deadPort, firstError, registerV2, startFakeWebhook, subscribeV2, userNamed, type CrcMode, type FakeWebhook } from "./helpers.ts";
 
 const HOUR = 3_600_000;
-const vectors = JSON.parse(readFileSync(new URL("../../../shared/fixtures/vectors.json", import.meta.url), "utf8")) as {
+const vectors = JSON.parse(readFileSync(new URL("../fixtures/vectors.json", import.meta.url), "utf8")) as {
   crc: { vectors: { crc_token: string; consumer_secret: string | null; response_body: { response_token: string } }[] };
   crc_get_signature: { vectors: { consumer_secret: string; raw_query: string; header: Record<string, string> }[] };
 };

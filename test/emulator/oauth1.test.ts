@@ -28,7 +28,7 @@ interface OAuthVector {
   expected_authorization_header?: string;
 }
 
-const vectors = JSON.parse(readFileSync(new URL("../../../shared/fixtures/vectors.json", import.meta.url), "utf8")) as {
+const vectors = JSON.parse(readFileSync(new URL("../fixtures/vectors.json", import.meta.url), "utf8")) as {
   oauth1_hmac_sha1: { vectors: OAuthVector[] };
   percent_encoding: { vectors: { in: string; out: string }[] };
 };

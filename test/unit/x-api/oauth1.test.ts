@@ -3,7 +3,7 @@
  * source of each) and the percent-encoding vectors from X's "Percent encoding parameters" page.
  */
 import { describe, expect, it } from "vitest";
-import vectors from "../../../../shared/fixtures/vectors.json";
+import vectors from "../../fixtures/vectors.json";
 import {
   authorizationHeader,
   baseStringUri,
