@@ -22,7 +22,7 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { sha256Signature } from "../emulator/index.ts";
 import { normaliseDelivery } from "../src/events/normalise.ts";
-import { DEMO_SECRETS, DEMO_USERS, startRelay, startStack } from "../test/e2e/harness.ts";
+import { DEMO_SECRETS, DEMO_USERS, registerAndSubscribe, startRelay, startStack } from "../test/e2e/harness.ts";
 
 Object.assign(process.env, { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" });
 
@@ -106,12 +106,7 @@ async function main(): Promise<number> {
   proxy.setTarget(stack.sink.url);
   const relay = await startRelay(stack.workerUrl);
   try {
-    const reg = await stack.admin("/admin/apps/default/webhooks", { method: "POST", body: JSON.stringify({ url: `${relay.url}/webhooks/default` }) });
-    if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`);
-    for (const u of USERS) {
-      const res = await stack.admin("/admin/apps/default/subscriptions", { method: "POST", body: JSON.stringify({ user_id: u.id, token: u.token, secret: u.secret }) });
-      if (res.status !== 201) throw new Error(`subscribe ${u.id}: ${res.status}`);
-    }
+    await registerAndSubscribe(stack, `${relay.url}/webhooks/default`, USERS);
 
     let resent = 0;
     let bursts = 0;

@@ -18,7 +18,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { sha256Signature } from "../../emulator/index.ts";
-import { DEMO_SECRETS, DEMO_USERS, startRelay, startStack, type Relay, type SinkRecord, type Stack } from "./harness.ts";
+import { DEMO_SECRETS, DEMO_USERS, registerAndSubscribe, startRelay, startStack, type Relay, type SinkRecord, type Stack } from "./harness.ts";
 
 Object.assign(process.env, { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" });
 
@@ -88,15 +88,7 @@ describe("delivery guarantees under faults", () => {
       emulator: { clock: { scale: 0, start: Date.now() - 2 * HOUR }, delivery: { retryDelaysMs: RETRY_DELAYS_MS } },
     });
     relay = await startRelay(stack.workerUrl);
-    const reg = await stack.admin("/admin/apps/default/webhooks", { method: "POST", body: JSON.stringify({ url: `${relay.url}/webhooks/default` }) });
-    expect(reg.status, await reg.clone().text()).toBe(201);
-    for (const u of [alice, bob]) {
-      const res = await stack.admin("/admin/apps/default/subscriptions", {
-        method: "POST",
-        body: JSON.stringify({ user_id: u.id, token: u.token, secret: u.secret }),
-      });
-      expect(res.status, await res.clone().text()).toBe(201);
-    }
+    await registerAndSubscribe(stack, `${relay.url}/webhooks/default`, [alice, bob]);
   });
   afterAll(async () => {
     await relay?.stop();
@@ -240,15 +232,7 @@ describe("with collapse_across_users", () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({ vars: { APPS: JSON.stringify([{ name: "default", collapse_across_users: true }]) } });
-    const reg = await stack.admin("/admin/apps/default/webhooks", { method: "POST", body: JSON.stringify({ url: stack.webhookUrl() }) });
-    expect(reg.status, await reg.clone().text()).toBe(201);
-    for (const u of [alice, bob]) {
-      const res = await stack.admin("/admin/apps/default/subscriptions", {
-        method: "POST",
-        body: JSON.stringify({ user_id: u.id, token: u.token, secret: u.secret }),
-      });
-      expect(res.status, await res.clone().text()).toBe(201);
-    }
+    await registerAndSubscribe(stack, stack.webhookUrl(), [alice, bob]);
   });
   afterAll(async () => {
     await stack?.stop();

@@ -252,3 +252,27 @@ export async function startRelay(target: string): Promise<Relay> {
     },
   };
 }
+
+/** A demo user's OAuth 1.0a access token, as the admin API takes it. */
+export interface UserCredentials {
+  id: string;
+  token: string;
+  secret: string;
+}
+
+/**
+ * Register `webhookUrl` for app `default` through the admin API (X runs its CRC against it), then
+ * subscribe each user with their token. Throws with the status and answer if either refuses:
+ * a setup step, not an assertion under test.
+ */
+export async function registerAndSubscribe(stack: Stack, webhookUrl: string, users: readonly UserCredentials[]): Promise<void> {
+  const reg = await stack.admin("/admin/apps/default/webhooks", { method: "POST", body: JSON.stringify({ url: webhookUrl }) });
+  if (reg.status !== 201) throw new Error(`register ${webhookUrl}: ${reg.status} ${await reg.text()}`);
+  for (const u of users) {
+    const res = await stack.admin("/admin/apps/default/subscriptions", {
+      method: "POST",
+      body: JSON.stringify({ user_id: u.id, token: u.token, secret: u.secret }),
+    });
+    if (res.status !== 201) throw new Error(`subscribe ${u.id}: ${res.status} ${await res.text()}`);
+  }
+}
