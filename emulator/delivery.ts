@@ -12,16 +12,11 @@ import type { Core } from "./core.ts";
 import { sha256Signature } from "./crc.ts";
 import type { DeliveryAttempt, Webhook } from "./state.ts";
 
-export interface DeliveryJob {
-  deliveryId: string;
-  webhookId: string;
-  appName: string;
-  url: string;
-  forUserId: string | null;
-  eventType: string;
-  body: string;
-  replayJobId: string | null;
-}
+/** One delivery to make: what every attempt at it records, before it is attempted. */
+export type DeliveryJob = Pick<
+  DeliveryAttempt,
+  "deliveryId" | "webhookId" | "appName" | "url" | "forUserId" | "eventType" | "body" | "replayJobId"
+>;
 
 export interface PostResult {
   status: number | null;
