@@ -23,7 +23,7 @@ const PORTS = { worker: 8787, emulator: 8788, sink: 8789 } as const;
 const HOST = "127.0.0.1";
 const STATE_DIR = `${ROOT}.wrangler/state`;
 /** Settings that are `[vars]` in wrangler.toml; everything else from the file is a secret. */
-const VAR_NAMES = new Set(["APPS", "X_API_BASE_URL", "MAX_BODY_BYTES", "CRC_TOKEN_PATTERN", "FORWARD_URL", "FORWARD_RATE_LIMIT", "DEDUP_WINDOW_SECONDS", "DEDUP_SHARDS", "ALERT_URL"]);
+const VAR_NAMES = new Set(["APPS", "X_API_BASE_URL", "MAX_BODY_BYTES", "CRC_TOKEN_PATTERN", "FORWARD_URL", "FORWARD_RATE_LIMIT", "DEDUP_WINDOW_SECONDS", "DEDUP_SHARDS", "ALERT_URL", "CRC_STALE_AFTER_SECONDS", "OAUTH_START"]);
 
 /** KEY=VALUE lines, `#` comments, optional surrounding quotes (the subset `.dev.vars` uses). */
 function parseDevVars(text: string): Record<string, string> {
@@ -98,9 +98,17 @@ async function fireDemo(x: RunningEmulator): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { demo: { type: "boolean" }, fresh: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+  const { values } = parseArgs({ options: { demo: { type: "boolean" }, fresh: { type: "boolean" }, watch: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
   if (values.help) {
-    console.log("Usage: npm start [-- --demo] [-- --fresh]\n  --demo   fire a few sample events after start\n  --fresh  wipe the Worker's local state (.wrangler/state) first");
+    console.log(
+      [
+        "Usage: npm start [-- --demo] [-- --fresh] [-- --watch]",
+        "  --demo   fire a few sample events after start",
+        "  --fresh  wipe the Worker's local state (.wrangler/state) first",
+        "  --watch  rebuild and reload the Worker when src/ or wrangler.toml changes. A reload drops",
+        "           queue messages not yet consumed: local Queues live in memory (Cloudflare's do not)",
+      ].join("\n"),
+    );
     return;
   }
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
@@ -132,7 +140,7 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(settings)) (VAR_NAMES.has(k) ? vars : secrets)[k] = v;
     vars.X_API_BASE_URL = emulator.url;
     vars.FORWARD_URL = sink.url;
-    const worker = await startReceiver({ vars, secrets, port: PORTS.worker, persistTo: STATE_DIR, logLevel: "warn" });
+    const worker = await startReceiver({ vars, secrets, port: PORTS.worker, persistTo: STATE_DIR, logLevel: "warn", watch: values.watch ?? false });
     stops.push(() => worker.dispose());
 
     const adminToken = settings.ADMIN_TOKEN ?? "";

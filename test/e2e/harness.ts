@@ -81,6 +81,14 @@ export interface WorkerOptions {
   persistTo?: string;
   logLevel?: "none" | "error" | "warn" | "info" | "log" | "debug";
   /**
+   * Rebuild and reload the Worker when a source file or wrangler.toml changes (wrangler's default
+   * is on). Default off: a reload restarts the local runtime, and Miniflare keeps queued
+   * messages in memory, so every message sent but not yet consumed is dropped. That is what lost
+   * 16 acknowledged events in the first recorded pipeline bench run (an edit landed mid-run;
+   * bench/README.md "Loss in run 1").
+   */
+  watch?: boolean;
+  /**
    * Bindings that replace wrangler.toml's of the same name. Tests use it to take a binding away
    * (e.g. INGEST as a plain string, so the hot path's queue send throws and it answers 503).
    */
@@ -89,6 +97,10 @@ export interface WorkerOptions {
 
 /** Start the Worker from wrangler.toml with these bindings. Returns its URL and a disposer. */
 export async function startReceiver(opts: WorkerOptions): Promise<{ url: string; dispose(): Promise<void> }> {
+  // `dev.logLevel` covers only wrangler's start-up; Miniflare's per-batch `QUEUE aae-ingest 50/50`
+  // lines follow wrangler's process-wide level, which is WRANGLER_LOG. A user's own setting wins.
+  const logLevel = opts.logLevel ?? "warn";
+  process.env.WRANGLER_LOG ??= logLevel;
   const bindings: Record<string, Binding> = {};
   for (const [k, v] of Object.entries(opts.vars)) bindings[k] = { type: "plain_text", value: v };
   for (const [k, v] of Object.entries(opts.secrets)) bindings[k] = { type: "secret_text", value: v };
@@ -98,8 +110,9 @@ export async function startReceiver(opts: WorkerOptions): Promise<{ url: string;
     dev: {
       server: { hostname: "127.0.0.1", port: opts.port ?? 0 },
       inspector: false,
+      watch: opts.watch ?? false,
       persist: opts.persistTo ?? false,
-      logLevel: opts.logLevel ?? "warn",
+      logLevel,
     },
     bindings,
   });
