@@ -4,13 +4,13 @@
  * Webhooks sink, all on loopback; see harness.ts). What is checked is the downstream effect:
  * which envelopes reached the sink with a 2xx, and how many times.
  *
- * Faults are real: the sink answers 500 or 410, a correctly signed poison delivery is POSTed to
+ * Faults are real: the sink answers 500 or 410 or drops the connection unanswered, a correctly signed poison delivery is POSTed to
  * the Worker, the emulator retries after an answer lost on the way back (a loopback relay passes
  * the delivery to the Worker and answers X 503), and X's Replay re-sends events. A second stack
  * checks `collapse_across_users` (one envelope for all users' copies of an event).
  *
  * Forward retries use the Worker's real backoff (10 s base with jitter, docs/pipeline.md), so
- * the 500 case takes 5-10 s of real time; nothing else waits on a timer.
+ * the 500 and unreachable-sink cases take 5-10 s of real time each; nothing else waits on a timer.
  *
  * Clocks: the emulator's virtual clock starts two hours in the past and stays still (scale 0)
  * until the last test moves it to real time, so that its Replay window is at least 31 minutes
@@ -119,6 +119,26 @@ describe("delivery guarantees under faults", () => {
     expect([...delivered.keys()].sort()).toEqual([...failedIds].sort());
     expect([...delivered.values()]).toEqual([1, 1, 1]);
     expect(after().every((r) => r.verified)).toBe(true);
+  });
+
+  test("the sink is gone from the network (connections dropped unanswered): retried, then delivered exactly once when it is back", async () => {
+    const text = "while the sink was unreachable";
+    stack.sink.respondWith("drop");
+    const r = await stack.emulator.emit({ type: "tweet", user_id: alice.id, text });
+    expect(r.deliveries.map((d) => d.status)).toEqual([200]);
+    // The forwarder reached the sink and got no answer: a network error, which is transient.
+    const [dropped] = await stack.sink.waitFor(withText(text));
+    const cut = stack.sink.received.length;
+    stack.sink.respondWith(null);
+
+    const [back] = await stack.sink.waitFor((x) => stack.sink.received.indexOf(x) >= cut && x.id === dropped!.id, 1, 60_000);
+    expect(back!.body).toBe(dropped!.body);
+    expect(back!.verified).toBe(true);
+    await drain(stack, "sentinel after the unreachable sink");
+    expect(stack.sink.received.slice(cut).filter((x) => x.id === dropped!.id)).toHaveLength(1);
+    // Retried, not given up on: nothing of it is in the dead letters.
+    const letters = (await adminJson(stack, "/admin/dead-letters?from=forward&limit=500")).entries as DeadLetterEntry[];
+    expect(letters.filter((e) => e.summary.includes(dropped!.id))).toEqual([]);
   });
 
   test("the sink answers 410: dead-lettered with the reason, then a redrive delivers it once", async () => {

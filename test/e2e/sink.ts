@@ -28,8 +28,12 @@ export interface Sink {
   /** Base URL plus `/events`, ready for FORWARD_URL. */
   url: string;
   received: SinkRecord[];
-  /** Status for the next responses; null restores the default 200. */
-  respondWith(status: number | null): void;
+  /**
+   * Status for the next responses; null restores the default 200. "drop" destroys each
+   * connection once the request is read, without an answer: the sender sees a network error, as
+   * for an endpoint that is gone from the network (the request is still recorded).
+   */
+  respondWith(status: number | "drop" | null): void;
   /**
    * Resolves with the matching records once at least `count` (default 1) have arrived; rejects
    * after `timeoutMs` (default 20 s) listing what did arrive, so a failure says why.
@@ -68,7 +72,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const verifier = new Webhook(opts.secret);
   const received: SinkRecord[] = [];
   const waiters = new Set<() => void>();
-  let status: number | null = null;
+  let status: number | "drop" | null = null;
 
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -91,6 +95,10 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       received.push(record);
       opts.onReceive?.(record);
       for (const w of [...waiters]) w();
+      if (status === "drop") {
+        req.socket.destroy();
+        return;
+      }
       const code = status ?? 200;
       res.writeHead(code, { "content-type": "application/json" });
       res.end(JSON.stringify({ ok: code < 300 }));
