@@ -60,6 +60,12 @@ export interface Config {
   /** Most POSTs per second to `forward.url` (`FORWARD_RATE_LIMIT`); null: no limit. */
   forwardRateLimit: number | null;
   /**
+   * Longest a message may be held back by the forward gate (circuit open or rate limited) before
+   * it is dead-lettered (`FORWARD_MAX_HOLD_HOURS`). Holds do not use queue attempts, so this,
+   * not `FORWARD_MAX_ATTEMPTS`, bounds how long a long outage is ridden out.
+   */
+  forwardMaxHoldHours: number;
+  /**
    * Re-check a webhook when X has sent no CRC for this long (`CRC_STALE_AFTER_SECONDS`). Capped
    * at 27 h: X invalidates after 28 h without a good CRC, so a later re-check comes too late.
    */
@@ -97,6 +103,14 @@ export const DEFAULT_DEDUP_SHARDS = 16;
 export const DEFAULT_CRC_STALE_AFTER_SECONDS = 25 * 3600;
 export const MIN_CRC_STALE_AFTER_SECONDS = 3600;
 export const MAX_CRC_STALE_AFTER_SECONDS = 27 * 3600;
+/** Four days: a long weekend of destination outage is ridden out without an operator. */
+export const DEFAULT_FORWARD_MAX_HOLD_HOURS = 96;
+export const MIN_FORWARD_MAX_HOLD_HOURS = 1;
+/**
+ * 300 h (12.5 days), not 14 days: a spilled envelope's body is kept 14 days from publication
+ * (SPILLED_ENVELOPE_TTL_SECONDS), which must also cover the attempts before and after a hold.
+ */
+export const MAX_FORWARD_MAX_HOLD_HOURS = 300;
 
 /**
  * The name of an app's secret. App `default` reads the bare name (`X_CONSUMER_SECRET`), so a
@@ -280,6 +294,13 @@ export function parseConfig(src: ConfigSource): Config {
     adminToken: str(src, "ADMIN_TOKEN") ?? null,
     tokenEncryptionKey: str(src, "TOKEN_ENCRYPTION_KEY") ?? null,
     forwardRateLimit: positiveNumber(src, "FORWARD_RATE_LIMIT"),
+    forwardMaxHoldHours: int(
+      src,
+      "FORWARD_MAX_HOLD_HOURS",
+      DEFAULT_FORWARD_MAX_HOLD_HOURS,
+      MIN_FORWARD_MAX_HOLD_HOURS,
+      MAX_FORWARD_MAX_HOLD_HOURS,
+    ),
     crcStaleAfterSeconds: int(
       src,
       "CRC_STALE_AFTER_SECONDS",

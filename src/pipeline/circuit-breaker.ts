@@ -6,7 +6,8 @@
  * closed --(FAILURE_THRESHOLD consecutive failures)--> open
  * open   --(cool-down elapsed)--> half-open: exactly one probe request is let through
  * half-open --probe succeeds--> closed;  --probe fails--> open again, cool-down doubled (capped)
- * While open, messages are not sent at all: they are retried after the remaining cool-down, so a
+ * While open, messages are not sent at all: they are held (re-queued as delayed copies, which
+ * costs no queue attempt; src/pipeline/forward.ts) until the remaining cool-down has passed, so a
  * dead destination gets one request per cool-down instead of a retry storm.
  */
 

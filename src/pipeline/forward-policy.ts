@@ -67,3 +67,40 @@ export function decideForwardOutcome(
   }
   return { action: "retry", delaySeconds: backoffSeconds(attempts, FORWARD_BACKOFF, random), reason: what };
 }
+
+/** Why the gate held messages back: its breaker phase tells the two apart. */
+export type HoldCause = "circuit open" | "rate limited";
+
+export type HoldDecision =
+  | { action: "hold"; heldSince: string; delaySeconds: number }
+  | { action: "dead-letter"; reason: string };
+
+/** Most seconds added to the gate's wait, so held messages do not all return as one herd. */
+export const HOLD_SPREAD_SECONDS = 5;
+
+/**
+ * What to do with a message the gate held back (not sent): pure (`now` and randomness passed in).
+ *
+ * Hold it again (the caller re-sends a copy carrying `heldSince`, so holds use no queue attempts)
+ * after the gate's wait plus up to HOLD_SPREAD_SECONDS, unless it was first held more than
+ * `maxHoldHours` ago: then dead-letter it. `heldSince` is the message's `held_since`, absent on
+ * its first hold (the hold starts now); a value that is not a date restarts the clock rather than
+ * expiring the message at once. Only a message about to be held again can expire: one the gate
+ * lets through is sent however long it waited.
+ */
+export function decideHold(
+  heldSince: string | undefined,
+  nowMs: number,
+  gateWaitMs: number,
+  random: number,
+  maxHoldHours: number,
+  cause: HoldCause,
+): HoldDecision {
+  const started = heldSince === undefined ? NaN : Date.parse(heldSince);
+  const since = Number.isFinite(started) ? heldSince! : new Date(nowMs).toISOString();
+  if (Number.isFinite(started) && nowMs - started > maxHoldHours * 3_600_000) {
+    return { action: "dead-letter", reason: `destination unavailable for more than ${maxHoldHours} h (${cause}); held since ${since}` };
+  }
+  const spread = Math.min(Math.max(random, 0), 1) * HOLD_SPREAD_SECONDS;
+  return { action: "hold", heldSince: since, delaySeconds: Math.max(1, clampDelay(Math.max(gateWaitMs, 0) / 1000 + spread)) };
+}

@@ -4,7 +4,11 @@
  * Per batch: ask the destination's gate (circuit breaker + optional rate limit, shared by every
  * isolate through a Durable Object) how many may go; send those concurrently, each with a
  * timeout; decide each outcome with the pure `decideForwardOutcome`; report health back to the
- * gate. Messages held back by the gate are retried after the gate's wait, without a request.
+ * gate. Messages held back by the gate are not retried (a retry uses one of the queue's
+ * `max_retries` attempts, so a long outage or a rate-limited backlog would dead-letter them):
+ * a copy carrying `held_since` is sent to FORWARD with the gate's wait as its delay, and the
+ * original acked only once that send resolved. A message held longer than FORWARD_MAX_HOLD_HOURS
+ * is dead-lettered instead.
  *
  * `fetch` is injected (`ForwardDeps`) so tests can stand in for the destination: workerd tests
  * cannot open a real HTTP listener, and the vitest pool has no fetch mock in this version.
@@ -13,18 +17,19 @@ import { ConfigError, getConfig, type Config } from "../config.ts";
 import type { ForwardMessage } from "./messages.ts";
 import { isForwardMessage } from "./message-guards.ts";
 import { deadLetterStore, sendDeadLetter } from "./dead-letter.ts";
-import { readSpilledEnvelope } from "./publish.ts";
+import { chunkForSendBatch, readSpilledEnvelope } from "./publish.ts";
 import { standardWebhookHeaders, StandardWebhooksSecretError, secretKeyBytes } from "./standard-webhooks.ts";
 import {
   decideForwardOutcome,
+  decideHold,
   describeResult,
-  FORWARD_MAX_ATTEMPTS,
   FORWARD_TIMEOUT_MS,
   isDestinationFailure,
   type ForwardAttemptResult,
   type ForwardDecision,
+  type HoldCause,
 } from "./forward-policy.ts";
-import { backoffSeconds, clampDelay, FORWARD_BACKOFF } from "./retry.ts";
+import { backoffSeconds, FORWARD_BACKOFF } from "./retry.ts";
 
 /** DeadLetters instance that holds the forwarding gate. */
 export const FORWARD_GATE_INSTANCE = "forward-gate";
@@ -72,7 +77,10 @@ async function bodyOf(env: Env, m: ForwardMessage): Promise<string | null> {
   return readSpilledEnvelope(env, m.app, m.spill!);
 }
 
-async function deadLetter(env: Env, msg: Message<unknown>, original: ForwardMessage, reason: string): Promise<void> {
+async function deadLetter(env: Env, msg: Message<unknown>, body: ForwardMessage, reason: string): Promise<void> {
+  // Stored without `held_since`: a redrive (typically once the destination is back) starts a new
+  // hold clock instead of expiring at once if the circuit has not closed yet.
+  const { held_since: _heldSince, ...original } = body;
   try {
     await sendDeadLetter(env, "forward", reason, original, new Date());
   } catch (error) {
@@ -82,6 +90,56 @@ async function deadLetter(env: Env, msg: Message<unknown>, original: ForwardMess
   }
   console.warn(JSON.stringify({ msg: "forward message dead-lettered", id: msg.id, envelope: original.id, reason }));
   msg.ack();
+}
+
+interface HeldCopy {
+  msg: Message<unknown>;
+  copy: ForwardMessage;
+  delaySeconds: number;
+}
+
+/** Rough structured-clone ("v8") size of a copy: a string may be stored two bytes per character. */
+function copyBytes(m: ForwardMessage): number {
+  return 2 * ((m.json?.length ?? 0) + (m.spill?.length ?? 0) + m.id.length + m.app.length) + 256;
+}
+
+/**
+ * Hold back messages the gate did not admit, without using queue attempts: re-send each as a
+ * delayed copy carrying `held_since`, then ack the original. The original is acked only after its
+ * copy's send resolved; if the send fails it is retried instead (never acked without a durable
+ * copy). Messages held longer than `maxHoldHours` are dead-lettered.
+ */
+async function holdBack(
+  env: Env,
+  held: readonly { msg: Message<unknown>; body: ForwardMessage }[],
+  gateWaitMs: number,
+  cause: HoldCause,
+  maxHoldHours: number,
+  deps: ForwardDeps,
+): Promise<void> {
+  const now = deps.now();
+  const copies: HeldCopy[] = [];
+  const expired: Promise<void>[] = [];
+  for (const { msg, body } of held) {
+    const d = decideHold(body.held_since, now, gateWaitMs, deps.random(), maxHoldHours, cause);
+    if (d.action === "dead-letter") expired.push(deadLetter(env, msg, body, d.reason));
+    else copies.push({ msg, copy: { ...body, held_since: d.heldSince }, delaySeconds: d.delaySeconds });
+  }
+  const groups = chunkForSendBatch(copies.map((c) => ({ item: c, bytes: copyBytes(c.copy) })));
+  await Promise.all([
+    ...expired,
+    ...groups.map(async (group) => {
+      try {
+        // "v8", the content type the publisher (publish.ts) sends every ForwardMessage with.
+        await env.FORWARD.sendBatch(group.map((c) => ({ body: c.copy, contentType: "v8" as const, delaySeconds: c.delaySeconds })));
+      } catch (error) {
+        console.error(JSON.stringify({ msg: "forward hold re-send failed; retrying instead", count: group.length, error: String(error) }));
+        for (const c of group) c.msg.retry({ delaySeconds: c.delaySeconds });
+        return;
+      }
+      for (const c of group) c.msg.ack();
+    }),
+  ]);
 }
 
 async function apply(env: Env, msg: Message<unknown>, original: ForwardMessage, d: ForwardDecision): Promise<void> {
@@ -126,27 +184,20 @@ export async function handleForwardBatch(batch: MessageBatch, env: Env, deps: Fo
   const gate = env.DEAD_LETTERS.getByName(FORWARD_GATE_INSTANCE);
   let allowed: number;
   let waitMs: number;
+  let cause: HoldCause;
   try {
     const a = await gate.gateAdmit(forward.url, valid.length, config.forwardRateLimit);
     allowed = a.allowed;
     waitMs = a.retryAfterMs;
+    // A closed breaker holds nothing back: only the rate limit can have.
+    cause = a.phase === "closed" ? "rate limited" : "circuit open";
   } catch (error) {
     console.error(JSON.stringify({ msg: "forward gate unavailable; retrying batch", error: String(error) }));
     for (const { msg } of valid) msg.retry({ delaySeconds: backoffSeconds(msg.attempts, FORWARD_BACKOFF, deps.random()) });
     return;
   }
 
-  const held = valid.slice(allowed);
-  await Promise.all(
-    held.map(({ msg, body }) => {
-      if (msg.attempts >= FORWARD_MAX_ATTEMPTS) {
-        return deadLetter(env, msg, body, `gave up after ${msg.attempts} attempts; destination circuit open or rate limited`);
-      }
-      // Spread the held messages over a few seconds so they do not return as one herd.
-      msg.retry({ delaySeconds: clampDelay(waitMs / 1000 + deps.random() * 5) });
-      return Promise.resolve();
-    }),
-  );
+  await holdBack(env, valid.slice(allowed), waitMs, cause, config.forwardMaxHoldHours, deps);
 
   const sent = valid.slice(0, allowed);
   const results = await Promise.all(
@@ -156,7 +207,8 @@ export async function handleForwardBatch(batch: MessageBatch, env: Env, deps: Fo
         return { msg, body, healthy: null, decision: { action: "retry", delaySeconds: backoffSeconds(msg.attempts, FORWARD_BACKOFF, deps.random()), reason: "spool unavailable" } as ForwardDecision };
       }
       if (text === null) {
-        return { msg, body, healthy: null, decision: { action: "dead-letter", reason: `spilled envelope ${body.spill} not found (expired)` } as ForwardDecision };
+        const held = body.held_since === undefined ? "" : `; held since ${body.held_since}`;
+        return { msg, body, healthy: null, decision: { action: "dead-letter", reason: `spilled envelope ${body.spill} not found (expired${held})` } as ForwardDecision };
       }
       const result = await attempt(deps, forward, body.id, text);
       const decision = decideForwardOutcome(result, msg.attempts, deps.now(), deps.random());

@@ -32,10 +32,19 @@ export function isIngestMessage(v: unknown): v is IngestMessage {
   return hasBody !== (typeof v.spill === "string");
 }
 
+/** `Date#toISOString` output, the only form we write: anything else is not our message. */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/** An ISO 8601 UTC timestamp that names a real instant (rejects 2026-13-45T...). */
+export function isIsoTimestamp(v: unknown): v is string {
+  return typeof v === "string" && ISO_UTC.test(v) && Number.isFinite(Date.parse(v));
+}
+
 export function isForwardMessage(v: unknown): v is ForwardMessage {
   if (!isRecord(v) || v.v !== 1) return false;
   if (typeof v.id !== "string" || typeof v.app !== "string") return false;
   if (!optionalString(v.json) || !optionalString(v.spill)) return false;
+  if (v.held_since !== undefined && !isIsoTimestamp(v.held_since)) return false;
   return (typeof v.json === "string") !== (typeof v.spill === "string");
 }
 

@@ -30,6 +30,13 @@ export interface ForwardMessage {
   json?: string;
   /** Key of a spilled envelope too large for one queue message. */
   spill?: string;
+  /**
+   * ISO 8601 (`Date#toISOString`, UTC) time the forward gate first held this envelope back
+   * (circuit open or rate limited). Set on the copy the forwarder re-sends instead of retrying,
+   * so holds use no queue attempts; the forwarder dead-letters a message held longer than
+   * `FORWARD_MAX_HOLD_HOURS`. Absent until the first hold (and on messages from older deploys).
+   */
+  held_since?: string;
 }
 
 /**

@@ -26,8 +26,9 @@ export const INGEST_BACKOFF: BackoffPolicy = { baseSeconds: 2, ceilingSeconds: 3
 
 /**
  * Forwarding to the user's endpoint: it may be down for hours (a deploy, an outage), so back off
- * to an hour: 10, 20, 40, ..., 2560, then 3600 s. With `FORWARD_MAX_ATTEMPTS` = 20 that rides out
- * roughly 9 to 12 hours of downtime before a message is dead-lettered (and it can be redriven).
+ * to an hour: 10, 20, 40, ..., 2560, then 3600 s. This counts only requests actually sent: once the
+ * circuit breaker opens, messages are held without using attempts (bounded by
+ * FORWARD_MAX_HOLD_HOURS), so a long outage costs each message a few attempts, not all 20.
  */
 export const FORWARD_BACKOFF: BackoffPolicy = { baseSeconds: 10, ceilingSeconds: 3600 };
 

@@ -1,55 +1,20 @@
 /**
- * The aae-forward consumer with a real forwarding gate (DeadLetters DO, instance forward-gate).
- *
- * The destination is a stand-in `fetch` injected through `ForwardDeps`: a workerd test cannot
- * listen on a real HTTP port, and @cloudflare/vitest-plugin 1.5 has no outbound fetch mock. The
- * stand-in records each Request exactly as the forwarder built it (method, headers, body).
+ * The aae-forward consumer with a real forwarding gate (DeadLetters DO, instance forward-gate),
+ * against a stand-in destination (see forward-helpers.ts for why `fetch` is injected).
  */
 import { env } from "cloudflare:workers";
-import { createExecutionContext, createMessageBatch, getQueueResult, reset } from "cloudflare:test";
+import { reset } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { handleForwardBatch, FORWARD_GATE_INSTANCE, type ForwardDeps } from "../../src/pipeline/forward.ts";
+import { FORWARD_GATE_INSTANCE } from "../../src/pipeline/forward.ts";
 import type { DeadLetterMessage, ForwardMessage } from "../../src/pipeline/messages.ts";
 import { verifyStandardWebhook } from "../../src/pipeline/standard-webhooks.ts";
 import { BASE_COOL_DOWN_MS, FAILURE_THRESHOLD } from "../../src/pipeline/circuit-breaker.ts";
 import { FORWARD_MAX_ATTEMPTS } from "../../src/pipeline/forward-policy.ts";
-import { queued, recordRetryDelays, testEnv, type TestEnv } from "./pipeline-helpers.ts";
+import { queued, testEnv } from "./pipeline-helpers.ts";
+import { forwardMessage, recordSendDelays, runForward, sink } from "./forward-helpers.ts";
 
 const URL_ = "https://sink.example/hook";
 const SECRET = env.FORWARD_SECRET;
-
-interface Sink {
-  requests: { url: string; method: string; headers: Headers; body: string }[];
-  deps: ForwardDeps;
-}
-
-function sink(respond: (n: number) => Response | Promise<Response>, now = Date.now()): Sink {
-  const requests: Sink["requests"] = [];
-  return {
-    requests,
-    deps: {
-      now: () => now,
-      random: () => 0.5,
-      fetch: async (req) => {
-        requests.push({ url: req.url, method: req.method, headers: req.headers, body: await req.text() });
-        return respond(requests.length);
-      },
-    },
-  };
-}
-
-function forwardMessage(n: number): ForwardMessage {
-  const id = `tweet_create_events:2244994945:${1924465506158878979n + BigInt(n)}`;
-  return { v: 1, id, app: "default", json: `{"id":"${id}","event":{"id":${1924465506158878979n + BigInt(n)}}}` };
-}
-
-async function runForward(t: TestEnv, s: Sink, messages: ReturnType<typeof queued<unknown>>[]) {
-  const batch = createMessageBatch("aae-forward", messages);
-  const delays = recordRetryDelays(batch);
-  const ctx = createExecutionContext();
-  await handleForwardBatch(batch, t.env, s.deps);
-  return { ...(await getQueueResult(batch, ctx)), delays };
-}
 
 const gate = () => env.DEAD_LETTERS.getByName(FORWARD_GATE_INSTANCE);
 
@@ -147,7 +112,7 @@ describe("forwarder", () => {
     expect((t.deadLetter.sent[0]!.body as DeadLetterMessage).reason).toBe(`gave up after ${FORWARD_MAX_ATTEMPTS} attempts; last: HTTP 503`);
   });
 
-  it("opens the circuit after consecutive failures: later messages wait without a request", async () => {
+  it("opens the circuit after consecutive failures: later messages are held without a request", async () => {
     const t = testEnv({ FORWARD_URL: URL_ });
     const s = sink(() => new Response(null, { status: 503 }));
     await runForward(t, s, Array.from({ length: FAILURE_THRESHOLD }, (_, i) => queued(forwardMessage(i))));
@@ -155,13 +120,17 @@ describe("forwarder", () => {
     expect((await gate().gateInspect(URL_)).phase).toBe("open");
 
     const later = [queued(forwardMessage(10)), queued(forwardMessage(11))];
+    const sends = recordSendDelays(t);
     const result = await runForward(t, s, later);
     expect(s.requests).toHaveLength(FAILURE_THRESHOLD);
-    expect(result.retryMessages).toHaveLength(2);
-    for (const q of later) {
+    // Held, not retried: a delayed copy each (test/integration/forward-hold.test.ts has the rest).
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks.sort()).toEqual(later.map((q) => q.id).sort());
+    expect(sends.map((m) => (m.body as ForwardMessage).id).sort()).toEqual(later.map((q) => q.body.id).sort());
+    for (const m of sends) {
       // The rest of the cool-down (about 30 s), plus at most 5 s of spread.
-      expect(result.delays.get(q.id)).toBeGreaterThanOrEqual(BASE_COOL_DOWN_MS / 1000 - 5);
-      expect(result.delays.get(q.id)).toBeLessThanOrEqual(BASE_COOL_DOWN_MS / 1000 + 5);
+      expect(m.delaySeconds).toBeGreaterThanOrEqual(BASE_COOL_DOWN_MS / 1000 - 5);
+      expect(m.delaySeconds).toBeLessThanOrEqual(BASE_COOL_DOWN_MS / 1000 + 5);
     }
   });
 
@@ -182,8 +151,10 @@ describe("forwarder", () => {
     const msgs = Array.from({ length: 5 }, (_, i) => queued(forwardMessage(i)));
     const result = await runForward(t, s, msgs);
     expect(s.requests).toHaveLength(2);
-    expect(result.explicitAcks).toHaveLength(2);
-    expect(result.retryMessages).toHaveLength(3);
+    // Two delivered, three held: every original acked, the three held ones re-sent as copies.
+    expect(result.explicitAcks).toHaveLength(5);
+    expect(result.retryMessages).toEqual([]);
+    expect(t.forward.sent.map((m) => (m.body as ForwardMessage).id)).toEqual(msgs.slice(2).map((q) => q.body.id));
   });
 
   it("dead-letters when forwarding is not configured", async () => {

@@ -6,7 +6,9 @@ import {
   DEFAULT_CRC_TOKEN_PATTERN,
   DEFAULT_DEDUP_SHARDS,
   DEFAULT_DEDUP_WINDOW_SECONDS,
+  DEFAULT_FORWARD_MAX_HOLD_HOURS,
   DEFAULT_MAX_BODY_BYTES,
+  MAX_FORWARD_MAX_HOLD_HOURS,
   getConfig,
   parseConfig,
   secretName,
@@ -138,6 +140,11 @@ describe("each bad setting is named, and no secret value appears in the message"
     ["FORWARD_RATE_LIMIT zero", { ...BASE, FORWARD_RATE_LIMIT: "0" }, "FORWARD_RATE_LIMIT"],
     ["FORWARD_RATE_LIMIT negative", { ...BASE, FORWARD_RATE_LIMIT: "-5" }, "FORWARD_RATE_LIMIT"],
     ["FORWARD_RATE_LIMIT not a number", { ...BASE, FORWARD_RATE_LIMIT: "10/s" }, "FORWARD_RATE_LIMIT"],
+    ["FORWARD_MAX_HOLD_HOURS zero", { ...BASE, FORWARD_MAX_HOLD_HOURS: "0" }, "FORWARD_MAX_HOLD_HOURS"],
+    ["FORWARD_MAX_HOLD_HOURS past the spill retention", { ...BASE, FORWARD_MAX_HOLD_HOURS: String(MAX_FORWARD_MAX_HOLD_HOURS + 1) }, "FORWARD_MAX_HOLD_HOURS"],
+    ["FORWARD_MAX_HOLD_HOURS not whole", { ...BASE, FORWARD_MAX_HOLD_HOURS: "1.5" }, "FORWARD_MAX_HOLD_HOURS"],
+    ["FORWARD_MAX_HOLD_HOURS with a unit", { ...BASE, FORWARD_MAX_HOLD_HOURS: "96h" }, "FORWARD_MAX_HOLD_HOURS"],
+    ["FORWARD_MAX_HOLD_HOURS negative", { ...BASE, FORWARD_MAX_HOLD_HOURS: "-1" }, "FORWARD_MAX_HOLD_HOURS"],
     ["CRC_STALE_AFTER_SECONDS past X's 28 h", { ...BASE, CRC_STALE_AFTER_SECONDS: String(28 * 3600) }, "CRC_STALE_AFTER_SECONDS"],
     ["CRC_STALE_AFTER_SECONDS under 1 h", { ...BASE, CRC_STALE_AFTER_SECONDS: "3599" }, "CRC_STALE_AFTER_SECONDS"],
     ["CRC_STALE_AFTER_SECONDS not whole", { ...BASE, CRC_STALE_AFTER_SECONDS: "7200.5" }, "CRC_STALE_AFTER_SECONDS"],
@@ -187,6 +194,21 @@ describe("forward rate limit, CRC staleness, Sign in with X policy", () => {
   it("accepts the staleness bounds (1 h and 27 h) exactly", () => {
     expect(parseConfig({ ...BASE, CRC_STALE_AFTER_SECONDS: "3600" }).crcStaleAfterSeconds).toBe(3600);
     expect(parseConfig({ ...BASE, CRC_STALE_AFTER_SECONDS: "97200" }).crcStaleAfterSeconds).toBe(97200);
+  });
+});
+
+describe("forward maximum hold", () => {
+  it("defaults to 96 h, also for wrangler.toml's blank", () => {
+    expect(DEFAULT_FORWARD_MAX_HOLD_HOURS).toBe(96);
+    for (const src of [BASE, { ...BASE, FORWARD_MAX_HOLD_HOURS: "" }, { ...BASE, FORWARD_MAX_HOLD_HOURS: " " }]) {
+      expect(parseConfig(src).forwardMaxHoldHours).toBe(DEFAULT_FORWARD_MAX_HOLD_HOURS);
+    }
+  });
+
+  it("reads FORWARD_MAX_HOLD_HOURS as given, bounds included", () => {
+    expect(parseConfig({ ...BASE, FORWARD_MAX_HOLD_HOURS: "24" }).forwardMaxHoldHours).toBe(24);
+    expect(parseConfig({ ...BASE, FORWARD_MAX_HOLD_HOURS: "1" }).forwardMaxHoldHours).toBe(1);
+    expect(parseConfig({ ...BASE, FORWARD_MAX_HOLD_HOURS: String(MAX_FORWARD_MAX_HOLD_HOURS) }).forwardMaxHoldHours).toBe(MAX_FORWARD_MAX_HOLD_HOURS);
   });
 });
 
