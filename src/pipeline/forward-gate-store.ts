@@ -78,7 +78,9 @@ export class ForwardGateStore {
 
   /**
    * Admit up to `wanted` requests. `ratePerSecond` null: no rate limit. The bucket holds one
-   * second of requests (burst = rate) and refills continuously.
+   * second of requests (burst = rate), and at least one request, so a rate below 1 (e.g. 0.5:
+   * one every 2 s) still lets a request through once a whole token has refilled. It refills
+   * continuously.
    */
   admit(destination: string, wanted: number, ratePerSecond: number | null, now: number): GateAdmission {
     const cur = this.load(destination, now);
@@ -86,7 +88,8 @@ export class ForwardGateStore {
     let rateWaitMs = 0;
     let bucket = cur.tokens;
     if (ratePerSecond !== null) {
-      bucket = Math.min(ratePerSecond, cur.tokens + ((now - cur.tokensAt) / 1000) * ratePerSecond);
+      const burst = Math.max(1, ratePerSecond);
+      bucket = Math.min(burst, cur.tokens + ((now - cur.tokensAt) / 1000) * ratePerSecond);
       tokens = Math.min(wanted, Math.floor(bucket));
       if (tokens < wanted) rateWaitMs = Math.ceil(((wanted - tokens) / ratePerSecond) * 1000);
     }
