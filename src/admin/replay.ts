@@ -2,6 +2,11 @@
  * /admin/apps/:app/replay: request a Replay job for a window ({from, to}, ISO 8601), list jobs.
  * X's rules are checked here first so a bad window is a clear 400 rather than X's code 356-368,
  * and one job per webhook is enforced from the Registry (409) before X is asked.
+ *
+ * A manual job covers the delivery gaps it replays: every closed gap of the webhook lying
+ * entirely inside [from, to] is marked `requested` with the job's id in the same Registry call
+ * that records the job, so revalidation does not spend another of X's scarce Replay calls on it.
+ * The response names them in `covered_gaps`; a gap only partly inside stays for revalidation.
  */
 import type { IRequest } from "itty-router";
 import { HttpError } from "../http/errors.ts";
@@ -39,7 +44,7 @@ export async function requestReplay(ctx: AppContext, req: IRequest): Promise<Res
     job_id: job.job_id, webhook_id: webhookId, from_date: from.toISOString(), to_date: to.toISOString(),
     requested_at: new Date(nowMs).toISOString(), requested_by: "admin",
   }, null);
-  return Response.json({ job: row, x: job }, { status: 202 });
+  return Response.json({ job: row, x: job, covered_gaps: row.gap_ids }, { status: 202 });
 }
 
 export async function listReplayJobs(ctx: AppContext): Promise<Response> {

@@ -3,7 +3,8 @@
  * `applyControlEvents` with every envelope it is about to publish, before publishing, so that
  * state follows X's own signals:
  * - `user_event` (revoke): the user's subscription and stored tokens are removed;
- * - `replay_job_status`: the replay job it names is closed (Complete / Incomplete).
+ * - `replay_job_status`: the replay job it names is closed (Complete / Incomplete), and the
+ *   delivery gaps it covered move to done / failed.
  * It is idempotent (queues redeliver) and throws only on transient failure (the Registry call
  * failed; the message is then retried). A control event of a shape it does not recognise is
  * logged and skipped: it is still published like any other envelope.

@@ -118,14 +118,26 @@ export interface ReplayJobRow {
   state: ReplayJobState;
   state_description: string | null;
   closed_at: string | null;
+  /**
+   * The delivery gaps this job was linked to (ascending ids): the gap revalidation requested it
+   * for, and every `closed` gap of the webhook lying entirely inside [from_date, to_date]. They
+   * move to `done` / `failed` when the job closes. Not a column: read from `gaps.job_id`.
+   */
+  gap_ids: number[];
 }
+
+/** What `createReplayJob` is given: the row without what the Registry itself fills in. */
+export type NewReplayJob = Omit<ReplayJobRow, "state" | "state_description" | "closed_at" | "gap_ids">;
 
 /**
  * A period the webhook was invalid or unreachable: events X could not deliver. "open" while
  * still down, "closed" once valid again (waiting to be replayed), "requested" once a Replay
- * job covers it, "skipped" when it cannot be replayed (flavour without Replay, too old).
+ * job covers it (revalidation's own, or a manual one whose window contains the whole gap),
+ * then "done" / "failed" when X reports that job Complete / Incomplete; "skipped" when it
+ * cannot be replayed (flavour without Replay, too old, X refused the dates, webhook deleted).
+ * Only "closed" gaps are picked by revalidation, so every other state is final for it.
  */
-export type GapState = "open" | "closed" | "requested" | "skipped";
+export type GapState = "open" | "closed" | "requested" | "done" | "failed" | "skipped";
 
 export interface GapRow {
   id: number;
@@ -180,10 +192,18 @@ export function toSubscription(r: SqlRow): SubscriptionRow {
   };
 }
 
-export function toReplayJob(r: SqlRow): ReplayJobRow {
+/** `gapIds`: the ids of the gaps whose `job_id` is this job's. */
+export function toReplayJob(r: SqlRow, gapIds: number[]): ReplayJobRow {
   return {
     job_id: String(r.job_id), webhook_id: String(r.webhook_id), from_date: String(r.from_date), to_date: String(r.to_date),
     requested_at: String(r.requested_at), requested_by: String(r.requested_by), state: String(r.state) as ReplayJobState,
-    state_description: str(r.state_description), closed_at: str(r.closed_at),
+    state_description: str(r.state_description), closed_at: str(r.closed_at), gap_ids: gapIds,
+  };
+}
+
+export function toGap(r: SqlRow): GapRow {
+  return {
+    id: Number(r.id), webhook_id: String(r.webhook_id), from_at: String(r.from_at), to_at: str(r.to_at),
+    state: String(r.state) as GapState, job_id: str(r.job_id), note: str(r.note),
   };
 }

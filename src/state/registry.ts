@@ -5,24 +5,26 @@
  * the persisted X rate-limit tracker. Schema: registry-schema.ts, docs/storage.md.
  *
  * It is the single writer for an app's state and it alone writes the KV mirror (kv-mirror.ts).
- * It never sees the token key: it stores sealed strings only.
+ * It never sees the token key: it stores sealed strings only. This file is the RPC surface,
+ * webhooks and the mirror; the SQL for gaps and replay jobs is in registry-replay.ts, for
+ * subscriptions and tokens in registry-subscriptions.ts (plain functions over SqlStorage).
  */
 import { DurableObject } from "cloudflare:workers";
 import {
   REGISTRY_SCHEMA,
   type GapRow,
   type GapState,
+  type NewReplayJob,
   type OAuthRequestRow,
   type RegistryHealth,
   type ReplayJobRow,
-  type ReplayJobState,
   type SubscriptionRow,
   type WebhookRow,
   str,
-  toReplayJob,
-  toSubscription,
   toWebhook,
 } from "./registry-schema.ts";
+import * as replay from "./registry-replay.ts";
+import * as subs from "./registry-subscriptions.ts";
 import {
   digestOf,
   mirrorDecision,
@@ -33,11 +35,8 @@ import {
   type MirrorRecord,
 } from "./kv-mirror.ts";
 
-/**
- * A replay job with no `replay_job_status` after this long is no longer treated as blocking:
- * the status event may have been lost, and X itself answers 355 if one is really still running.
- */
-export const REPLAY_JOB_ASSUMED_OVER_MS = 24 * 3600_000;
+export { REPLAY_JOB_ASSUMED_OVER_MS } from "./registry-replay.ts";
+export { REVOKE_CLOCK_TOLERANCE_MS } from "./registry-subscriptions.ts";
 
 /** The stub for an app's Registry. */
 export function registryFor(env: Env, app: string): DurableObjectStub<Registry> {
@@ -50,9 +49,6 @@ export interface WebhookObservation {
   valid: boolean;
   created_at: string;
 }
-
-/** How far past a revoke's stated time it still applies (X's whole-second stamps, clock skew). */
-export const REVOKE_CLOCK_TOLERANCE_MS = 60_000;
 
 export class Registry extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -112,7 +108,7 @@ export class Registry extends DurableObject<Env> {
 
   async removeWebhook(id: string): Promise<boolean> {
     const n = this.sql.exec("DELETE FROM webhooks WHERE id = ?", id).rowsWritten;
-    this.sql.exec("UPDATE gaps SET state = 'skipped', note = 'webhook deleted' WHERE webhook_id = ? AND state IN ('open','closed')", id);
+    replay.skipWebhookGaps(this.sql, id, "webhook deleted");
     await this.mirror();
     return n > 0;
   }
@@ -150,67 +146,45 @@ export class Registry extends DurableObject<Env> {
         w.url, valid ? 1 : 0, valid ? null : (prev.invalid_since ?? nowIso), valid ? nowIso : prev.last_ok_at, nowIso, w.id,
       );
     }
-    const open = this.sql.exec("SELECT id FROM gaps WHERE webhook_id = ? AND state = 'open'", w.id).toArray()[0];
-    if (valid && open) {
-      this.sql.exec("UPDATE gaps SET state = 'closed', to_at = ? WHERE id = ?", nowIso, open.id);
-    } else if (!valid && !open) {
-      this.sql.exec("INSERT INTO gaps (webhook_id, from_at, state) VALUES (?, ?, 'open')", w.id, prev?.last_ok_at ?? nowIso);
-    }
+    replay.trackGap(this.sql, w.id, valid, prev?.last_ok_at ?? nowIso, nowIso);
   }
 
-  // ---- gaps -------------------------------------------------------------------------------
+  // ---- gaps (SQL in registry-replay.ts) -----------------------------------------------------
 
   gaps(): GapRow[] {
-    return this.sql.exec("SELECT * FROM gaps ORDER BY id").toArray().map((r) => ({
-      id: Number(r.id), webhook_id: String(r.webhook_id), from_at: String(r.from_at), to_at: str(r.to_at),
-      state: String(r.state) as GapState, job_id: str(r.job_id), note: str(r.note),
-    }));
+    return replay.listGaps(this.sql);
   }
 
   updateGap(id: number, state: GapState, jobId: string | null, note: string | null): void {
-    this.sql.exec("UPDATE gaps SET state = ?, job_id = ?, note = ? WHERE id = ?", state, jobId, note, id);
+    replay.setGap(this.sql, id, state, jobId, note);
   }
 
-  // ---- subscriptions and tokens -----------------------------------------------------------
+  // ---- subscriptions and tokens (SQL in registry-subscriptions.ts) -------------------------
 
   listSubscriptions(includeInactive = false): SubscriptionRow[] {
-    const q = `SELECT s.*, t.user_id IS NOT NULL AS has_token FROM subscriptions s LEFT JOIN user_tokens t ON t.user_id = s.user_id
-      ${includeInactive ? "" : "WHERE s.status = 'active'"} ORDER BY s.user_id`;
-    return this.sql.exec(q).toArray().map(toSubscription);
+    return subs.listSubscriptions(this.sql, includeInactive);
   }
 
   /** Record an active subscription; `sealed` (a token-seal blob) replaces any stored token. */
-  async upsertSubscription(s: { user_id: string; screen_name: string | null; by: string; sealed: string | null }, nowIso: string): Promise<SubscriptionRow> {
-    this.sql.exec(
-      `INSERT INTO subscriptions (user_id, screen_name, subscribed_at, subscribed_by, status, status_at) VALUES (?, ?, ?, ?, 'active', ?)
-       ON CONFLICT(user_id) DO UPDATE SET screen_name = COALESCE(excluded.screen_name, screen_name),
-         subscribed_at = CASE WHEN status = 'active' THEN subscribed_at ELSE excluded.subscribed_at END,
-         subscribed_by = CASE WHEN status = 'active' THEN subscribed_by ELSE excluded.subscribed_by END,
-         status = 'active', status_at = excluded.status_at, status_reason = NULL`,
-      s.user_id, s.screen_name, nowIso, s.by, nowIso,
-    );
-    if (s.sealed !== null) {
-      this.sql.exec("INSERT OR REPLACE INTO user_tokens (user_id, sealed, stored_at) VALUES (?, ?, ?)", s.user_id, s.sealed, nowIso);
-    }
+  async upsertSubscription(s: subs.SubscriptionInput, nowIso: string): Promise<SubscriptionRow> {
+    subs.upsertSubscription(this.sql, s, nowIso);
     await this.mirror();
     return this.listSubscriptions(true).find((r) => r.user_id === s.user_id)!;
   }
 
   async storeToken(userId: string, sealed: string, nowIso: string): Promise<void> {
-    this.sql.exec("INSERT OR REPLACE INTO user_tokens (user_id, sealed, stored_at) VALUES (?, ?, ?)", userId, sealed, nowIso);
+    subs.storeToken(this.sql, userId, sealed, nowIso);
   }
 
   getSealedToken(userId: string): string | null {
-    const r = this.sql.exec("SELECT sealed FROM user_tokens WHERE user_id = ?", userId).toArray()[0];
-    return r ? String(r.sealed) : null;
+    return subs.getSealedToken(this.sql, userId);
   }
 
   /** Mark removed (kept for history) and drop the stored token. Idempotent. */
   async removeSubscription(userId: string, reason: string, nowIso: string): Promise<boolean> {
-    const n = this.sql.exec("UPDATE subscriptions SET status = 'removed', status_at = ?, status_reason = ? WHERE user_id = ? AND status = 'active'", nowIso, reason, userId).rowsWritten;
-    this.sql.exec("DELETE FROM user_tokens WHERE user_id = ?", userId);
+    const removed = subs.removeSubscription(this.sql, userId, reason, nowIso);
     await this.mirror();
-    return n > 0;
+    return removed;
   }
 
   /**
@@ -219,50 +193,42 @@ export class Registry extends DurableObject<Env> {
    * redelivered old revoke must not undo a newer sign-in). Idempotent.
    */
   async applyRevoke(userId: string, revokedAtIso: string | null, nowIso: string): Promise<boolean> {
-    // X stamps revokes to the whole second, on its own clock: a revoke applies to subscriptions
-    // made up to REVOKE_CLOCK_TOLERANCE_MS after its stated time, so one in the same second as a
-    // sign-in (or seen through clock skew) still removes it; an old redelivered revoke does not
-    // undo a later sign-in.
-    const cutoff = revokedAtIso === null
-      ? nowIso
-      : new Date(Date.parse(revokedAtIso) + REVOKE_CLOCK_TOLERANCE_MS).toISOString();
-    const n = this.sql.exec(
-      "UPDATE subscriptions SET status = 'revoked', status_at = ?, status_reason = 'user_event revoke' WHERE user_id = ? AND status = 'active' AND subscribed_at <= ?",
-      nowIso, userId, cutoff,
-    ).rowsWritten;
-    this.sql.exec("DELETE FROM user_tokens WHERE user_id = ? AND stored_at <= ?", userId, cutoff);
+    const revoked = subs.applyRevoke(this.sql, userId, revokedAtIso, nowIso);
     await this.mirror();
-    return n > 0;
+    return revoked;
   }
 
-  // ---- replay jobs ------------------------------------------------------------------------
+  // ---- replay jobs (SQL in registry-replay.ts) ----------------------------------------------
 
-  async createReplayJob(job: Omit<ReplayJobRow, "state" | "state_description" | "closed_at">, gapId: number | null): Promise<ReplayJobRow> {
-    this.sql.exec(
-      "INSERT OR IGNORE INTO replay_jobs (job_id, webhook_id, from_date, to_date, requested_at, requested_by, state) VALUES (?, ?, ?, ?, ?, ?, 'open')",
-      job.job_id, job.webhook_id, job.from_date, job.to_date, job.requested_at, job.requested_by,
-    );
-    if (gapId !== null) this.updateGap(gapId, "requested", job.job_id, null);
+  /**
+   * Record a job X accepted, in one transaction with its gaps: `gapId` (revalidation's gap, or
+   * null) and every closed gap of the job's webhook lying entirely inside its window become
+   * `requested` with the job's id, so revalidation cannot request a second Replay for them.
+   * The returned row's `gap_ids` lists them.
+   */
+  async createReplayJob(job: NewReplayJob, gapId: number | null): Promise<ReplayJobRow> {
+    const row = this.ctx.storage.transactionSync(() => replay.insertReplayJob(this.sql, job, gapId));
     await this.mirror();
-    return this.listReplayJobs().find((j) => j.job_id === job.job_id)!;
+    return row;
   }
 
   listReplayJobs(): ReplayJobRow[] {
-    return this.sql.exec("SELECT * FROM replay_jobs ORDER BY requested_at DESC").toArray().map(toReplayJob);
+    return replay.listReplayJobs(this.sql);
   }
 
   /** The job X is (as far as we know) still running, which blocks another request. */
   openReplayJob(nowMs: number): ReplayJobRow | null {
-    const since = new Date(nowMs - REPLAY_JOB_ASSUMED_OVER_MS).toISOString();
-    const r = this.sql.exec("SELECT * FROM replay_jobs WHERE state = 'open' AND requested_at > ? ORDER BY requested_at DESC", since).toArray()[0];
-    return r ? toReplayJob(r) : null;
+    return replay.openReplayJob(this.sql, nowMs);
   }
 
-  /** From X's `replay_job_status`. Idempotent: a closed job stays as first closed. */
+  /**
+   * From X's `replay_job_status`: closes the job and moves its gaps to done / failed, in one
+   * transaction. Idempotent: a closed job stays as first closed.
+   */
   async closeReplayJob(jobId: string, state: "Complete" | "Incomplete", description: string | null, nowIso: string): Promise<boolean> {
-    const n = this.sql.exec("UPDATE replay_jobs SET state = ?, state_description = ?, closed_at = ? WHERE job_id = ? AND state = 'open'", state, description, nowIso, jobId).rowsWritten;
-    if (n > 0) await this.mirror();
-    return n > 0;
+    const closed = this.ctx.storage.transactionSync(() => replay.closeReplayJob(this.sql, jobId, state, description, nowIso));
+    if (closed) await this.mirror();
+    return closed;
   }
 
   // ---- Sign in with X ---------------------------------------------------------------------
@@ -306,7 +272,7 @@ export class Registry extends DurableObject<Env> {
   }
 
   private activeCount(): number {
-    return Number(this.sql.exec("SELECT COUNT(*) AS n FROM subscriptions WHERE status = 'active'").one().n);
+    return subs.activeCount(this.sql);
   }
 
   /**

@@ -1,4 +1,7 @@
-/** The Registry Durable Object through runInDurableObject: tables, revoke, replay close, KV mirror. */
+/**
+ * The Registry Durable Object through runInDurableObject / stubs: tables, revoke, replay jobs and
+ * the gaps they cover, KV mirror.
+ */
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -14,6 +17,16 @@ const hook = { id: "1001", url: "https://edge.example/webhooks/reg", valid: true
 
 function envelope(app: string, type: string, event: unknown): Envelope {
   return { id: `${type}:1`, event_key: `${type}:1`, app, type, format: "aaa", for_user_id: null, created_at: null, received_at: T1, event, delivery_id: "d" };
+}
+
+/** Make webhook `w` known good at `okAt`, invalid just after, valid again at `upAt`: one closed gap [okAt, upAt]. */
+async function downBetween(stub: DurableObjectStub<Registry>, w: typeof hook, okAt: string, upAt: string): Promise<number> {
+  await stub.recordWebhook(w, okAt);
+  await stub.recordWebhook({ ...w, valid: false }, new Date(Date.parse(okAt) + 60_000).toISOString());
+  await stub.recordWebhook(w, upAt);
+  const gap = (await stub.gaps()).at(-1)!;
+  expect(gap).toMatchObject({ webhook_id: w.id, from_at: okAt, to_at: upAt, state: "closed" });
+  return gap.id;
 }
 
 describe("Registry", () => {
@@ -76,6 +89,59 @@ describe("Registry", () => {
     await applyControlEvents(env, [{ ...status, event: { ...(status.event as object), job_state: "Complete", job_state_description: "second" } }]);
     expect(await stub.openReplayJob(Date.now())).toBeNull();
     expect((await stub.listReplayJobs())[0]).toMatchObject({ state: "Incomplete", state_description: "first" });
+  });
+
+  it("links a replay job to the closed gaps entirely inside its window, and only those", async () => {
+    const app = "reg-cover";
+    const stub = registryFor(env, app);
+    const at = (hhmm: string) => `2026-03-10T${hhmm}:00.000Z`;
+    const other = { ...hook, id: "2002", url: "https://edge.example/webhooks/other" };
+    // Webhook 1001: a gap starting before the window, one inside it, then one still open.
+    const partly = await downBetween(stub, hook, at("08:30"), at("09:30"));
+    const inside = await downBetween(stub, hook, at("10:00"), at("10:30"));
+    await stub.recordWebhook(hook, at("11:00"));
+    await stub.recordWebhook({ ...hook, valid: false }, at("11:10"));
+    const open = (await stub.gaps()).find((g) => g.state === "open")!;
+    expect(open).toMatchObject({ webhook_id: "1001", from_at: at("11:00"), to_at: null });
+    // Webhook 2002: a closed gap inside the same window, but Replay is per webhook.
+    const elsewhere = await downBetween(stub, other, at("10:00"), at("10:30"));
+
+    const job = await stub.createReplayJob({ job_id: "7001", webhook_id: "1001", from_date: at("09:00"), to_date: at("12:00"), requested_at: new Date().toISOString(), requested_by: "admin" }, null);
+    expect(job.gap_ids).toEqual([inside]);
+    const byId = new Map((await stub.gaps()).map((g) => [g.id, g]));
+    expect(byId.get(inside)).toMatchObject({ state: "requested", job_id: "7001" });
+    expect(byId.get(partly)).toMatchObject({ state: "closed", job_id: null });
+    expect(byId.get(open.id)).toMatchObject({ state: "open", job_id: null });
+    expect(byId.get(elsewhere)).toMatchObject({ state: "closed", job_id: null });
+    expect(await stub.openReplayJob(Date.now())).toMatchObject({ job_id: "7001", gap_ids: [inside] });
+  });
+
+  it("moves every gap of a job to done when X reports it Complete, and not again on a later status", async () => {
+    const app = "reg-cover-done";
+    const stub = registryFor(env, app);
+    const a = await downBetween(stub, hook, "2026-03-10T10:00:00.000Z", "2026-03-10T10:20:00.000Z");
+    const b = await downBetween(stub, hook, "2026-03-10T10:40:00.000Z", "2026-03-10T11:00:00.000Z");
+    const c = await downBetween(stub, hook, "2026-03-10T11:30:00.000Z", "2026-03-10T12:30:00.000Z");
+    // Like revalidation: c is requested explicitly (its window clipped), a and b lie inside.
+    const job = await stub.createReplayJob({ job_id: "7002", webhook_id: "1001", from_date: "2026-03-10T09:59:00.000Z", to_date: "2026-03-10T12:00:00.000Z", requested_at: new Date().toISOString(), requested_by: "revalidation" }, c);
+    expect(job.gap_ids).toEqual([a, b, c]);
+    const status = envelope(app, "replay_job_status", { webhook_id: "1001", job_state: "Complete", job_id: "7002" });
+    await applyControlEvents(env, [status]);
+    await applyControlEvents(env, [{ ...status, event: { webhook_id: "1001", job_state: "Incomplete", job_id: "7002" } }]);
+    expect((await stub.gaps()).map((g) => [g.id, g.state, g.job_id])).toEqual([[a, "done", "7002"], [b, "done", "7002"], [c, "done", "7002"]]);
+    expect((await stub.listReplayJobs())[0]).toMatchObject({ job_id: "7002", state: "Complete", gap_ids: [a, b, c] });
+  });
+
+  it("moves every gap of a job to failed, with X's description, when X reports it Incomplete", async () => {
+    const app = "reg-cover-failed";
+    const stub = registryFor(env, app);
+    const a = await downBetween(stub, hook, "2026-03-10T10:00:00.000Z", "2026-03-10T10:20:00.000Z");
+    const b = await downBetween(stub, hook, "2026-03-10T10:40:00.000Z", "2026-03-10T11:00:00.000Z");
+    await stub.createReplayJob({ job_id: "7003", webhook_id: "1001", from_date: "2026-03-10T10:00:00.000Z", to_date: "2026-03-10T11:00:00.000Z", requested_at: new Date().toISOString(), requested_by: "admin" }, null);
+    await applyControlEvents(env, [envelope(app, "replay_job_status", { webhook_id: "1001", job_state: "Incomplete", job_state_description: "webhook down", job_id: "7003" })]);
+    const gaps = await stub.gaps();
+    expect(gaps.map((g) => [g.id, g.state])).toEqual([[a, "failed"], [b, "failed"]]);
+    expect(gaps[0]!.note).toContain("webhook down");
   });
 
   it("takes an OAuth request once, and never after it expires", async () => {

@@ -1,0 +1,76 @@
+/**
+ * Subscriptions and sealed user tokens: the Registry's SQL for them, as plain functions over the
+ * object's SqlStorage. registry.ts keeps the RPC surface (and the KV mirror) and calls these.
+ * Tokens are stored as token-seal blobs only; this code never sees the token key.
+ */
+import { toSubscription, type SubscriptionRow } from "./registry-schema.ts";
+
+/** How far past a revoke's stated time it still applies (X's whole-second stamps, clock skew). */
+export const REVOKE_CLOCK_TOLERANCE_MS = 60_000;
+
+export interface SubscriptionInput {
+  user_id: string;
+  screen_name: string | null;
+  by: string;
+  /** A token-seal blob replacing any stored token, or null to keep the stored one. */
+  sealed: string | null;
+}
+
+export function listSubscriptions(sql: SqlStorage, includeInactive: boolean): SubscriptionRow[] {
+  const q = `SELECT s.*, t.user_id IS NOT NULL AS has_token FROM subscriptions s LEFT JOIN user_tokens t ON t.user_id = s.user_id
+    ${includeInactive ? "" : "WHERE s.status = 'active'"} ORDER BY s.user_id`;
+  return sql.exec(q).toArray().map(toSubscription);
+}
+
+export function activeCount(sql: SqlStorage): number {
+  return Number(sql.exec("SELECT COUNT(*) AS n FROM subscriptions WHERE status = 'active'").one().n);
+}
+
+/** Record an active subscription (an active one keeps its original time and author). */
+export function upsertSubscription(sql: SqlStorage, s: SubscriptionInput, nowIso: string): void {
+  sql.exec(
+    `INSERT INTO subscriptions (user_id, screen_name, subscribed_at, subscribed_by, status, status_at) VALUES (?, ?, ?, ?, 'active', ?)
+     ON CONFLICT(user_id) DO UPDATE SET screen_name = COALESCE(excluded.screen_name, screen_name),
+       subscribed_at = CASE WHEN status = 'active' THEN subscribed_at ELSE excluded.subscribed_at END,
+       subscribed_by = CASE WHEN status = 'active' THEN subscribed_by ELSE excluded.subscribed_by END,
+       status = 'active', status_at = excluded.status_at, status_reason = NULL`,
+    s.user_id, s.screen_name, nowIso, s.by, nowIso,
+  );
+  if (s.sealed !== null) storeToken(sql, s.user_id, s.sealed, nowIso);
+}
+
+export function storeToken(sql: SqlStorage, userId: string, sealed: string, nowIso: string): void {
+  sql.exec("INSERT OR REPLACE INTO user_tokens (user_id, sealed, stored_at) VALUES (?, ?, ?)", userId, sealed, nowIso);
+}
+
+export function getSealedToken(sql: SqlStorage, userId: string): string | null {
+  const r = sql.exec("SELECT sealed FROM user_tokens WHERE user_id = ?", userId).toArray()[0];
+  return r ? String(r.sealed) : null;
+}
+
+/** Mark removed (kept for history) and drop the stored token. Returns whether it was active. */
+export function removeSubscription(sql: SqlStorage, userId: string, reason: string, nowIso: string): boolean {
+  const n = sql.exec("UPDATE subscriptions SET status = 'removed', status_at = ?, status_reason = ? WHERE user_id = ? AND status = 'active'", nowIso, reason, userId).rowsWritten;
+  sql.exec("DELETE FROM user_tokens WHERE user_id = ?", userId);
+  return n > 0;
+}
+
+/**
+ * X's `user_event` revoke: removes the subscription and the token unless they were made after
+ * the revoke. Returns whether an active subscription was revoked.
+ */
+export function applyRevoke(sql: SqlStorage, userId: string, revokedAtIso: string | null, nowIso: string): boolean {
+  // X stamps revokes to the whole second, on its own clock: a revoke applies to subscriptions
+  // made up to REVOKE_CLOCK_TOLERANCE_MS after its stated time, so one in the same second as a
+  // sign-in (or seen through clock skew) still removes it; an old redelivered revoke does not
+  // undo a later sign-in.
+  const cutoff = revokedAtIso === null
+    ? nowIso
+    : new Date(Date.parse(revokedAtIso) + REVOKE_CLOCK_TOLERANCE_MS).toISOString();
+  const n = sql.exec(
+    "UPDATE subscriptions SET status = 'revoked', status_at = ?, status_reason = 'user_event revoke' WHERE user_id = ? AND status = 'active' AND subscribed_at <= ?",
+    nowIso, userId, cutoff,
+  ).rowsWritten;
+  sql.exec("DELETE FROM user_tokens WHERE user_id = ? AND stored_at <= ?", userId, cutoff);
+  return n > 0;
+}
