@@ -27,7 +27,10 @@ Commands:
   replay list                         replay jobs and their state
   revalidate [--force]                run the webhook revalidation now
   invite [--ttl SECONDS]              a Sign in with X invite link
-  dead-letters list [--limit N] [--cursor C]
+  dead-letters list [--app NAME] [--from ORIGIN] [--limit N] [--cursor C]
+                                      dead letters, with counts by app and origin
+                                      (all apps unless --app; --app _unknown: unknown shape;
+                                      --from ingest|forward|unknown)
   dead-letters redrive ID...          re-send dead letters to their queues
   dead-letters purge ID...            delete dead letters
 
@@ -128,6 +131,8 @@ export function planCall(positionals: readonly string[], v: Values): Call {
       switch (sub) {
         case "list": {
           const q = new URLSearchParams();
+          if (v.app) q.set("app", v.app);
+          if (v.from) q.set("from", v.from);
           if (v.limit) q.set("limit", v.limit);
           if (v.cursor) q.set("cursor", v.cursor);
           const qs = q.toString();
@@ -143,6 +148,25 @@ export function planCall(positionals: readonly string[], v: Values): Call {
     default:
       throw new UsageError(cmd === undefined ? "no command given" : `unknown command "${cmd}"`);
   }
+}
+
+/** `{b: 1, a: 5}` -> "a 5, b 1" (largest first). */
+function tallies(counts: Record<string, unknown>): string {
+  return Object.entries(counts)
+    .filter((e): e is [string, number] => typeof e[1] === "number")
+    .sort(([ak, an], [bk, bn]) => bn - an || ak.localeCompare(bk))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
+}
+
+/** Pure: the one-line header of a dead-letter listing ("7 dead letters (by origin: ...; by app: ...)"), or null. */
+export function deadLetterCountsLine(body: unknown): string | null {
+  const counts = (body as { counts?: unknown } | null)?.counts as { total?: unknown; by_app?: unknown; by_from?: unknown } | undefined;
+  if (counts === undefined || counts === null || typeof counts.total !== "number") return null;
+  const n = counts.total;
+  const from = typeof counts.by_from === "object" && counts.by_from !== null ? tallies(counts.by_from as Record<string, unknown>) : "";
+  const apps = typeof counts.by_app === "object" && counts.by_app !== null ? tallies(counts.by_app as Record<string, unknown>) : "";
+  return n === 0 ? "0 dead letters" : `${n} dead letter${n === 1 ? "" : "s"} (by origin: ${from}; by app: ${apps})`;
 }
 
 /** Short human output: the error's message and fix, or the response as indented lines. */
@@ -210,7 +234,10 @@ export async function main(argv: readonly string[], environment: Record<string, 
     }
     return 1;
   }
-  if (!v.json) process.stdout.write(`${human(body)}\n`);
+  if (!v.json) {
+    const header = parsed.positionals[0] === "dead-letters" ? deadLetterCountsLine(body) : null;
+    process.stdout.write(`${header === null ? "" : `${header}\n`}${human(body)}\n`);
+  }
   return 0;
 }
 

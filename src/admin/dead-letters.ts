@@ -1,15 +1,48 @@
 /**
  * /admin/dead-letters: list, show, redrive and purge, through the pipeline's functions. The
- * dead-letter store is one for the whole deployment (not per app): entries name their app in
- * their summary.
+ * dead-letter store is one for the whole deployment (not per app): entries name their app, and
+ * the listing filters by it (`?app=`, or /admin/apps/:app/dead-letters) and counts by app and
+ * origin so an operator sees where they come from at a glance.
  */
 import type { IRequest } from "itty-router";
 import { HttpError } from "../http/errors.ts";
-import { getDeadLetter, listDeadLetters, purgeDeadLetters, redriveDeadLetters, type ListOptions } from "../pipeline/dead-letter.ts";
+import {
+  getDeadLetter,
+  listDeadLetters,
+  purgeDeadLetters,
+  redriveDeadLetters,
+  UNKNOWN_APP,
+  type ListOptions,
+} from "../pipeline/dead-letter.ts";
 import { isArrayBuffer } from "../pipeline/message-guards.ts";
-import { badRequest, idList, jsonBody } from "./http.ts";
+import type { AppContext } from "./context.ts";
+import { badRequest, configFrom, idList, jsonBody } from "./http.ts";
 
+/** GET /admin/dead-letters?limit&cursor&from&app */
 export async function listLetters(req: IRequest, env: Env): Promise<Response> {
+  const opts = listOptions(req);
+  const { app } = req.query;
+  if (app !== undefined) {
+    const known = [...configFrom(env).apps.keys()];
+    if (typeof app !== "string" || (app !== UNKNOWN_APP && !known.includes(app))) {
+      throw badRequest(`"app" must be a configured app (${known.join(", ")}), or "${UNKNOWN_APP}" for dead letters of unknown shape.`);
+    }
+    opts.app = app;
+  }
+  return Response.json(await listDeadLetters(env, opts));
+}
+
+/** GET /admin/apps/:app/dead-letters: the same listing, scoped to the app in the path. */
+export async function listAppLetters(c: AppContext, req: IRequest, env: Env): Promise<Response> {
+  const opts = listOptions(req);
+  const { app } = req.query;
+  if (app !== undefined && app !== c.app.name) throw badRequest(`"app" conflicts with the app in the path; leave it out.`);
+  opts.app = c.app.name;
+  return Response.json(await listDeadLetters(env, opts));
+}
+
+/** limit, cursor and from, checked (the app filter is checked by the caller). */
+function listOptions(req: IRequest): ListOptions {
   const opts: ListOptions = {};
   const { limit, cursor, from } = req.query;
   if (limit !== undefined) {
@@ -26,7 +59,7 @@ export async function listLetters(req: IRequest, env: Env): Promise<Response> {
     }
     opts.from = from;
   }
-  return Response.json(await listDeadLetters(env, opts));
+  return opts;
 }
 
 export async function showLetter(req: IRequest, env: Env): Promise<Response> {

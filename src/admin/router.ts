@@ -11,7 +11,7 @@ import { settingsFrom } from "../cron/revalidate-policy.ts";
 import { appHealth } from "./apps.ts";
 import { requireAdmin } from "./auth.ts";
 import { appContext, defaultDeps, type AppContext, type ControlDeps } from "./context.ts";
-import { listLetters, purgeLetters, redriveLetters, showLetter } from "./dead-letters.ts";
+import { listAppLetters, listLetters, purgeLetters, redriveLetters, showLetter } from "./dead-letters.ts";
 import { appFrom, configFrom, jsonBody, xErrorResponse } from "./http.ts";
 import { createInvite } from "./invites.ts";
 import { getSpilledEnvelope } from "./spill.ts";
@@ -62,6 +62,7 @@ export function createAdminRouter(deps: ControlDeps = defaultDeps) {
     }))
     .post("/apps/:app/invites", perApp(createInvite))
     .get("/apps/:app/spill", perApp(getSpilledEnvelope))
+    .get("/apps/:app/dead-letters", perApp(listAppLetters))
     .get("/dead-letters", listLetters)
     .post("/dead-letters/redrive", redriveLetters)
     .post("/dead-letters/purge", purgeLetters)

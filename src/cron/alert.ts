@@ -1,17 +1,21 @@
 /**
  * Alerts: one structured log line (always) and, when ALERT_URL is set, a JSON POST with a
  * message a person can act on and the likely cause (XApiError.fix). Never a secret: only the
- * app name, the webhook id and URL, X's own message and our remedy.
+ * app name, the webhook id and URL, X's own message and our remedy (and, for dead letters,
+ * counts by app and origin: never an envelope).
  */
 
 export interface Alert {
+  /** The app, or "*" for a deployment-wide alert (dead_letters). */
   app: string;
-  /** Stable name: webhook_invalid, recheck_failed, list_failed, replay_failed, webhook_missing. */
+  /** Stable name: webhook_invalid, recheck_failed, list_failed, replay_failed, webhook_missing, dead_letters. */
   problem: string;
   message: string;
   cause: string | null;
   webhook_id?: string;
   webhook_url?: string;
+  /** dead_letters: how many arrived since the last such alert, by app and by origin. */
+  counts?: { total: number; by_app: Record<string, number>; by_from: Record<string, number> };
   at: string;
 }
 

@@ -1,11 +1,13 @@
 /**
  * The cron trigger (wrangler.toml `[triggers] crons`): revalidate every configured app's
- * webhook, one after another (each app has its own Registry and rate limits). One app's
- * unexpected failure does not stop the others; it is logged, and the run is reported as failed
- * at the end so the Workers dashboard shows it.
+ * webhook, one after another (each app has its own Registry and rate limits), then one
+ * deployment-wide check for new dead letters (dead-letter-check.ts). One app's unexpected
+ * failure does not stop the others or the dead-letter check; it is logged, and the run is
+ * reported as failed at the end so the Workers dashboard shows it.
  */
 import { appContext, defaultDeps, type ControlDeps } from "../admin/context.ts";
 import { getConfig } from "../config.ts";
+import { checkDeadLetters, type DeadLetterCheckOutcome } from "./dead-letter-check.ts";
 import { revalidateApp, type RevalidationOutcome } from "./revalidate.ts";
 import { settingsFrom } from "./revalidate-policy.ts";
 
@@ -27,6 +29,26 @@ export async function revalidateAll(env: Env, deps: ControlDeps = defaultDeps): 
 }
 
 export async function runScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
-  const outcomes = await revalidateAll(env);
-  console.log(JSON.stringify({ msg: "scheduled revalidation done", cron: controller.cron, apps: outcomes.map((o) => ({ app: o.app, status: o.status })) }));
+  let outcomes: RevalidationOutcome[] = [];
+  let failure: unknown = null;
+  try {
+    outcomes = await revalidateAll(env);
+  } catch (err) {
+    failure = err;
+  }
+  let deadLetters: DeadLetterCheckOutcome | null = null;
+  try {
+    deadLetters = await checkDeadLetters(env);
+  } catch (err) {
+    failure ??= err;
+    console.error(JSON.stringify({ msg: "dead-letter check failed", error: err instanceof Error ? `${err.name}: ${err.message}` : "unknown" }));
+  }
+  console.log(JSON.stringify({
+    msg: "scheduled revalidation done",
+    cron: controller.cron,
+    ok: failure === null,
+    apps: outcomes.map((o) => ({ app: o.app, status: o.status })),
+    dead_letters: deadLetters,
+  }));
+  if (failure !== null) throw failure;
 }

@@ -8,7 +8,8 @@ import { isDeadLetterMessage, isForwardMessage, isIngestMessage } from "./messag
 import { backoffSeconds, INGEST_BACKOFF } from "./retry.ts";
 import type { DeadLetterDetail, DeadLetterPage, DeadLetters, ListOptions } from "../state/dead-letters.ts";
 
-export type { DeadLetterDetail, DeadLetterEntry, DeadLetterPage, ListOptions } from "../state/dead-letters.ts";
+export type { DeadLetterCounts, DeadLetterDetail, DeadLetterEntry, DeadLetterPage, ListOptions } from "../state/dead-letters.ts";
+export { UNKNOWN_APP } from "../state/dead-letters-schema.ts";
 
 /** The one DeadLetters instance holding the dead letters. */
 export const DEAD_LETTERS_INSTANCE = "dead-letters";
@@ -82,6 +83,7 @@ export async function handleDeadLetterBatch(batch: MessageBatch, env: Env): Prom
   );
 }
 
+/** One page, oldest first, filtered by app and/or origin, with the counts of all that match. */
 export async function listDeadLetters(env: Env, opts: ListOptions = {}): Promise<DeadLetterPage> {
   return deadLetterStore(env).list(opts);
 }

@@ -8,12 +8,27 @@
  * `forward-gate`): see src/pipeline/forward-gate-store.ts for why.
  *
  * Entries are keyed by an id the caller supplies (the dead-letter queue's message id), so a
- * redelivered dead-letter message is stored once.
+ * redelivered dead-letter message is stored once. Each names its app (a column, indexed, so the
+ * per-app listing does not scan): the schema and its migration are in dead-letters-schema.ts.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { DeadLetterMessage, ForwardMessage, IngestMessage } from "../pipeline/messages.ts";
 import { ForwardGateStore, type GateAdmission } from "../pipeline/forward-gate-store.ts";
 import type { BreakerPhase, BreakerState } from "../pipeline/circuit-breaker.ts";
+import {
+  countDeadLetters,
+  ensureDeadLetterSchema,
+  filterClause,
+  newDeadLetters,
+  readAlertMarker,
+  UNKNOWN_APP,
+  writeAlertMarker,
+  type DeadLetterAlertMarker,
+  type DeadLetterCounts,
+  type NewDeadLetters,
+} from "./dead-letters-schema.ts";
+
+export { UNKNOWN_APP, type DeadLetterAlertMarker, type DeadLetterCounts, type NewDeadLetters } from "./dead-letters-schema.ts";
 
 /** Where an entry came from; "unknown" for a body no producer of ours would send (kept, not redrivable). */
 export type DeadLetterSource = "ingest" | "forward" | "unknown";
@@ -21,6 +36,8 @@ export type DeadLetterSource = "ingest" | "forward" | "unknown";
 export interface DeadLetterEntry {
   id: string;
   from: DeadLetterSource;
+  /** The app the message belonged to; UNKNOWN_APP (`_unknown`) for a body of unknown shape. */
+  app: string;
   reason: string;
   /** ISO 8601 time it was dead-lettered. */
   at: string;
@@ -39,12 +56,16 @@ export interface DeadLetterPage {
   entries: DeadLetterEntry[];
   /** Pass back as `cursor` for the next page; null at the end. */
   cursor: string | null;
+  /** All letters matching the filters (every page), by app and by origin. */
+  counts: DeadLetterCounts;
 }
 
 export interface ListOptions {
   limit?: number;
   cursor?: string | null;
   from?: DeadLetterSource;
+  /** Only this app's letters (UNKNOWN_APP: those of unknown shape). */
+  app?: string;
 }
 
 const MAX_PAGE = 500;
@@ -58,6 +79,7 @@ interface Row extends Record<string, SqlStorageValue> {
   summary: string;
   original: string;
   body: ArrayBuffer | null;
+  app: string;
 }
 
 function summarise(from: DeadLetterSource, original: unknown): string {
@@ -73,6 +95,20 @@ function summarise(from: DeadLetterSource, original: unknown): string {
   return "unrecognised message";
 }
 
+/** The app a stored message belongs to: our shapes carry it (checked by the guards before storing). */
+function appOf(from: DeadLetterSource, original: unknown): string {
+  if (from === "unknown" || typeof original !== "object" || original === null) return UNKNOWN_APP;
+  const app = (original as { app?: unknown }).app;
+  return typeof app === "string" && app !== "" ? app : UNKNOWN_APP;
+}
+
+/** A redriven original, with any forward hold cleared (see `DeadLetters.redrive`). Pure. */
+export function withoutHold<T extends object>(original: T): T {
+  if (!("held_since" in original)) return original;
+  const { held_since: _heldSince, ...rest } = original as T & { held_since?: string };
+  return rest as T;
+}
+
 export class DeadLetters extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private gate: ForwardGateStore | null = null;
@@ -80,17 +116,7 @@ export class DeadLetters extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      id TEXT NOT NULL UNIQUE,
-      source TEXT NOT NULL,
-      reason TEXT NOT NULL,
-      at TEXT NOT NULL,
-      summary TEXT NOT NULL,
-      original TEXT NOT NULL,
-      body BLOB
-    )`);
-    this.sql.exec(`CREATE INDEX IF NOT EXISTS dead_letters_source ON dead_letters (source, seq)`);
+    ensureDeadLetterSchema(this.sql);
   }
 
   /** Store one dead letter; a second store under the same id is ignored. */
@@ -118,7 +144,7 @@ export class DeadLetters extends DurableObject<Env> {
       }
     }
     this.sql.exec(
-      `INSERT INTO dead_letters (id, source, reason, at, summary, original, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO dead_letters (id, source, reason, at, summary, original, body, app) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO NOTHING`,
       id,
       from,
@@ -127,33 +153,31 @@ export class DeadLetters extends DurableObject<Env> {
       summarise(from, original),
       json,
       body,
+      appOf(from, original),
     );
   }
 
   list(opts: ListOptions = {}): DeadLetterPage {
     const limit = Math.min(Math.max(Math.floor(opts.limit ?? 50), 1), MAX_PAGE);
     const after = opts.cursor != null && /^\d+$/.test(opts.cursor) ? Number(opts.cursor) : 0;
-    const rows = (
-      opts.from !== undefined
-        ? this.sql.exec<Row>(
-            `SELECT * FROM dead_letters WHERE source = ? AND seq > ? ORDER BY seq LIMIT ?`,
-            opts.from,
-            after,
-            limit + 1,
-          )
-        : this.sql.exec<Row>(`SELECT * FROM dead_letters WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit + 1)
-    ).toArray();
+    const filter = { ...(opts.app !== undefined ? { app: opts.app } : {}), ...(opts.from !== undefined ? { from: opts.from } : {}) };
+    const { clause, bindings } = filterClause(filter);
+    const rows = this.sql
+      .exec<Row>(`SELECT * FROM dead_letters WHERE seq > ?${clause} ORDER BY seq LIMIT ?`, after, ...bindings, limit + 1)
+      .toArray();
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
       entries: page.map((r) => ({
         id: r.id,
         from: r.source as DeadLetterSource,
+        app: r.app,
         reason: r.reason,
         at: r.at,
         summary: r.summary,
       })),
       cursor: rows.length > limit && last !== undefined ? String(last.seq) : null,
+      counts: countDeadLetters(this.sql, filter),
     };
   }
 
@@ -161,7 +185,7 @@ export class DeadLetters extends DurableObject<Env> {
     const r = this.sql.exec<Row>(`SELECT * FROM dead_letters WHERE id = ?`, id).toArray()[0];
     if (r === undefined) return null;
     const from = r.source as DeadLetterSource;
-    const base = { id: r.id, from, reason: r.reason, at: r.at, summary: r.summary };
+    const base = { id: r.id, from, app: r.app, reason: r.reason, at: r.at, summary: r.summary };
     if (from === "unknown") return { ...base, original: null, raw: r.original };
     const parsed = JSON.parse(r.original) as IngestMessage | ForwardMessage;
     if (from === "ingest" && r.body !== null) (parsed as IngestMessage).body = r.body;
@@ -169,7 +193,9 @@ export class DeadLetters extends DurableObject<Env> {
   }
 
   /**
-   * Send each original back to its queue (INGEST or FORWARD), then delete it. Sent before deleted:
+   * Send each original back to its queue (INGEST or FORWARD), then delete it. A forward original
+   * goes back without `held_since`: a redrive starts a new hold period, else a message the
+   * platform dead-lettered mid-hold could expire again at once. Sent before deleted:
    * a crash in between redrives twice, which dedup (ingest) or the receiver's `webhook-id` check
    * (forward) absorbs. "unknown" entries are not redriven.
    */
@@ -184,7 +210,7 @@ export class DeadLetters extends DurableObject<Env> {
       }
       // "v8" explicitly: an ingest body is an ArrayBuffer, which the "json" content type drops.
       if (d.from === "ingest") await this.env.INGEST.send(d.original, { contentType: "v8" });
-      else await this.env.FORWARD.send(d.original, { contentType: "v8" });
+      else await this.env.FORWARD.send(withoutHold(d.original), { contentType: "v8" });
       this.sql.exec(`DELETE FROM dead_letters WHERE id = ?`, id);
       redriven.push(id);
     }
@@ -201,6 +227,20 @@ export class DeadLetters extends DurableObject<Env> {
 
   count(): number {
     return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM dead_letters`).one().n;
+  }
+
+  // The cron's dead-letter alert (src/cron/dead-letter-check.ts): what arrived since it last looked.
+
+  newSince(afterSeq: number): NewDeadLetters {
+    return newDeadLetters(this.sql, afterSeq);
+  }
+
+  alertMarker(): DeadLetterAlertMarker {
+    return readAlertMarker(this.sql);
+  }
+
+  saveAlertMarker(marker: DeadLetterAlertMarker): void {
+    writeAlertMarker(this.sql, marker);
   }
 
   // Forwarding gate (instance `forward-gate` only).

@@ -136,3 +136,162 @@ describe("revalidateApp wiring (fake X)", () => {
     expect(fake.calls).not.toContain("requestReplay");
   });
 });
+
+describe("revalidation after a manual Replay", () => {
+  it("does not request another Replay for a gap a manual job covered; still replays one only partly covered", async () => {
+    const { fake, clock, ctx, registry, name } = setup();
+    // The admin route itself (imported here so the shared imports above stay as they are).
+    const { createAdminRouter } = await import("../../src/admin/router.ts");
+    const adminEnv = { ...env, APPS: JSON.stringify([{ name, flavour: "v2" }]), [`X_CONSUMER_SECRET_${name.toUpperCase()}`]: "s", [`X_BEARER_TOKEN_${name.toUpperCase()}`]: "b" } as Env;
+    const admin = createAdminRouter({ makeXClient: () => fake, now: () => clock.now });
+    const w = { id: "w1", url: "https://e/webhooks/x", valid: true, created_at: new Date(clock.now - 48 * H).toISOString() };
+    fake.webhooks.push({ ...w });
+    await env.STATE_KV.put(crcLastKey(name), JSON.stringify({ at: new Date(clock.now - H).toISOString() }));
+    const down = async (okAt: number, upAt: number): Promise<number> => {
+      await registry.recordWebhook(w, new Date(okAt).toISOString());
+      await registry.recordWebhook({ ...w, valid: false }, new Date(okAt + M).toISOString());
+      await registry.recordWebhook(w, new Date(upAt).toISOString());
+      return (await registry.gaps()).at(-1)!.id;
+    };
+    const covered = await down(clock.now - 3 * H, clock.now - 2 * H);
+    const partly = await down(clock.now - 70 * M, clock.now - 40 * M);
+
+    const res = await admin.fetch(new Request(`https://edge.example/admin/apps/${name}/replay`, {
+      method: "POST", headers: { authorization: "Bearer test-admin-token" },
+      body: JSON.stringify({ from: new Date(clock.now - 4 * H).toISOString(), to: new Date(clock.now - H).toISOString() }),
+    }), adminEnv, createExecutionContext());
+    expect(res.status).toBe(202);
+    const manual = (await res.json()) as { job: { job_id: string }; covered_gaps: number[] };
+    expect(manual.covered_gaps).toEqual([covered]);
+
+    // X finishes the manual job.
+    await registry.closeReplayJob(manual.job.job_id, "Complete", null, new Date(clock.now + 5 * M).toISOString());
+    fake.replayOpen = false;
+    clock.now += 10 * M;
+    const out = await revalidateApp(ctx, DEFAULT_SETTINGS);
+    // One new Replay, for the partly covered gap only; the covered one is done.
+    expect(out.replay).toMatchObject({ action: "request", job_id: expect.any(String) });
+    expect(out.replay.job_id).not.toBe(manual.job.job_id);
+    const gaps = new Map((await registry.gaps()).map((g) => [g.id, g]));
+    expect(gaps.get(covered)).toMatchObject({ state: "done", job_id: manual.job.job_id });
+    expect(gaps.get(partly)).toMatchObject({ state: "requested", job_id: out.replay.job_id });
+    expect(fake.calls.filter((c) => c === "requestReplay")).toHaveLength(2);
+
+    // That one finishes too: nothing is left to replay.
+    await registry.closeReplayJob(out.replay.job_id!, "Complete", null, new Date(clock.now + M).toISOString());
+    fake.replayOpen = false;
+    clock.now += 10 * M;
+    expect((await revalidateApp(ctx, DEFAULT_SETTINGS)).replay.action).toBe("none");
+    expect(fake.calls.filter((c) => c === "requestReplay")).toHaveLength(2);
+  });
+});
+
+describe("dead-letter alerts (one deployment-wide check per cron run)", () => {
+  // Imported here so the shared imports above stay as they are.
+  const load = async () => ({
+    ...(await import("../../src/cron/dead-letter-check.ts")),
+    ...(await import("../../src/pipeline/dead-letter.ts")),
+  });
+  const alerting = { ...env, ALERT_URL: "https://alerts.example/hook" } as Env;
+  const letterFor = (id: string, from: "ingest" | "forward" = "forward") => ({
+    v: 1 as const, from, reason: "HTTP 410 with body 'private receiver detail'", at: new Date().toISOString(),
+    original: { v: 1 as const, id, app: "default", json: '{"event":{"text":"user content"}}' },
+  });
+
+  /** The ALERT_URL receiver: an injected fetch that records each POST (no HTTP server can run inside workerd). */
+  function receiver() {
+    const posts: { url: string; body: Record<string, unknown> }[] = [];
+    const fetcher = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      posts.push({ url: String(input), body: JSON.parse(String(init?.body)) as Record<string, unknown> });
+      return new Response(null, { status: 204 });
+    }) as typeof fetch;
+    return { posts, fetcher };
+  }
+
+  it("alerts once on a new dead letter, with the count and no content; not again when nothing new arrived", async () => {
+    const { checkDeadLetters } = await load();
+    const store = env.DEAD_LETTERS.getByName(`cron-dl-${crypto.randomUUID()}`);
+    const { posts, fetcher } = receiver();
+    const clock = { now: Date.parse("2026-11-24T20:00:00.000Z") };
+    const deps = { now: () => clock.now, fetcher, store };
+    const err = vi.spyOn(console, "error");
+
+    expect(await checkDeadLetters(alerting, deps)).toMatchObject({ new: 0, alerted: false, detail: "none_new" });
+    expect(posts).toEqual([]);
+
+    await store.store("dl-1", letterFor("e1"));
+    clock.now += 10 * M;
+    expect(await checkDeadLetters(alerting, deps)).toMatchObject({ new: 1, alerted: true });
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.url).toBe("https://alerts.example/hook");
+    expect(posts[0]!.body).toMatchObject({
+      source: "account-activity-edge", app: "*", problem: "dead_letters",
+      message: expect.stringMatching(/^1 new dead letter since .* \(forward: 1; apps: default 1\)\. List: GET \/admin\/dead-letters$/),
+      counts: { total: 1, by_app: { default: 1 }, by_from: { forward: 1 } },
+    });
+    const sent = JSON.stringify(posts[0]!.body);
+    expect(sent).not.toContain("private receiver detail");
+    expect(sent).not.toContain("user content");
+
+    // The next run: nothing new, no alert.
+    clock.now += 10 * M;
+    expect(await checkDeadLetters(alerting, deps)).toMatchObject({ new: 0, alerted: false });
+    expect(posts).toHaveLength(1);
+    expect(await store.alertMarker()).toMatchObject({ checked_at: new Date(clock.now).toISOString() });
+    err.mockRestore();
+  });
+
+  it("holds a trickle inside the repeat window, then alerts once with the accumulated count", async () => {
+    const { checkDeadLetters } = await load();
+    const store = env.DEAD_LETTERS.getByName(`cron-dl-${crypto.randomUUID()}`);
+    const { posts, fetcher } = receiver();
+    const clock = { now: Date.parse("2026-11-24T20:00:00.000Z") };
+    const deps = { now: () => clock.now, fetcher, store };
+    const err = vi.spyOn(console, "error");
+
+    await store.store("a", letterFor("e-a"));
+    await checkDeadLetters(alerting, deps);
+    expect(posts).toHaveLength(1);
+    const firstAlertAt = new Date(clock.now).toISOString();
+
+    // Two more within the window (every 10-minute run sees them): no alert.
+    clock.now += H;
+    await store.store("b", letterFor("e-b"));
+    expect(await checkDeadLetters(alerting, deps)).toMatchObject({ new: 1, alerted: false, detail: expect.stringMatching(/^throttled until /) });
+    clock.now += H;
+    await store.store("c", { ...letterFor("", "ingest"), original: { v: 1, delivery_id: "d-c", app: "default", received_at: "2026-11-24T22:00:00.000Z" } });
+    clock.now += 10 * M;
+    expect(await checkDeadLetters(alerting, deps)).toMatchObject({ new: 2, alerted: false });
+    expect(posts).toHaveLength(1);
+
+    // The window passes: one alert for both, since the last one.
+    clock.now = Date.parse(firstAlertAt) + DEFAULT_SETTINGS.alertRepeatMs;
+    expect(await checkDeadLetters(alerting, deps)).toMatchObject({ new: 2, alerted: true });
+    expect(posts).toHaveLength(2);
+    expect(posts[1]!.body).toMatchObject({
+      message: `2 new dead letters since ${firstAlertAt} (forward: 1, ingest: 1; apps: default 2). List: GET /admin/dead-letters`,
+      counts: { total: 2 },
+    });
+    clock.now += 10 * M;
+    await checkDeadLetters(alerting, deps);
+    expect(posts).toHaveLength(2);
+    err.mockRestore();
+  });
+
+  it("runs in scheduled() through the Worker and reports in the run's summary line", async () => {
+    const { deadLetterStore } = await load();
+    const log = vi.spyOn(console, "log");
+    const err = vi.spyOn(console, "error");
+    await deadLetterStore(env).store(`dl-${crypto.randomUUID()}`, letterFor("e-scheduled"));
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: "*/10 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const done = log.mock.calls.map((c) => String(c[0])).find((l) => l.includes("scheduled revalidation done"));
+    expect(JSON.parse(done!)).toMatchObject({ ok: true, dead_letters: { new: 1, alerted: true } });
+    // ALERT_URL is empty in the test config: the alert is the structured log line.
+    const alert = err.mock.calls.map((c) => String(c[0])).find((l) => l.includes('"problem":"dead_letters"'));
+    expect(JSON.parse(alert!)).toMatchObject({ level: "alert", app: "*", counts: { total: 1 } });
+    log.mockRestore();
+    err.mockRestore();
+  });
+});

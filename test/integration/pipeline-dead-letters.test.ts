@@ -2,10 +2,11 @@
  * Dead letters end to end: the aae-dead-letter consumer stores them in the DeadLetters DO, and
  * the admin helpers list, get, redrive and purge them. Redrive sends to the real INGEST/FORWARD
  * queues, whose real consumers (this Worker, run by Miniflare) process them again: a poison
- * delivery comes straight back as a new dead letter, which is what the test waits for.
+ * delivery comes straight back as a new dead letter, which is what the test waits for. Also: the
+ * per-app column (and its migration from the first release's table) and the cron's marker.
  */
 import { env } from "cloudflare:workers";
-import { createExecutionContext, createMessageBatch, getQueueResult, reset } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, reset, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { handleQueue } from "../../src/pipeline/queue.ts";
 import {
@@ -14,7 +15,9 @@ import {
   MAX_RETRIES_REASON,
   purgeDeadLetters,
   redriveDeadLetters,
+  UNKNOWN_APP,
 } from "../../src/pipeline/dead-letter.ts";
+import { ensureDeadLetterSchema } from "../../src/state/dead-letters-schema.ts";
 import type { DeadLetterMessage, ForwardMessage, IngestMessage } from "../../src/pipeline/messages.ts";
 import { ingestMessage, queued, testEnv } from "./pipeline-helpers.ts";
 
@@ -50,6 +53,7 @@ describe("dead letters", () => {
       {
         id: ids[0],
         from: "ingest",
+        app: "default",
         reason: "poison payload (malformed_json): x",
         at: "2026-11-24T12:00:00.000Z",
         summary: `app default, delivery ${poison.delivery_id}, received ${poison.received_at}, 5 bytes`,
@@ -142,5 +146,54 @@ describe("dead letters", () => {
     const { ids } = await consume("aae-dead-letter", [{ junk: true }]);
     expect(await redriveDeadLetters(env, ids)).toEqual({ redriven: [], skipped: ids });
     expect((await listDeadLetters(env)).entries).toHaveLength(1);
+  });
+});
+
+describe("dead letters by app", () => {
+  it("records each letter's app (from our message shapes; _unknown otherwise) and filters by it", async () => {
+    const shop = letter({ v: 1, id: "e-shop", app: "shop", json: "{}" }, "HTTP 410");
+    const { ids } = await consume("aae-dead-letter", [letter(ingestMessage("{"), "a"), shop, { junk: true }]);
+    const all = await listDeadLetters(env);
+    expect(all.entries.map((e) => [e.id, e.app])).toEqual([[ids[0], "default"], [ids[1], "shop"], [ids[2], UNKNOWN_APP]]);
+    expect(all.counts).toEqual({ total: 3, by_app: { default: 1, shop: 1, [UNKNOWN_APP]: 1 }, by_from: { ingest: 1, forward: 1, unknown: 1 } });
+    const page = await listDeadLetters(env, { app: "shop" });
+    expect(page.entries.map((e) => e.id)).toEqual([ids[1]]);
+    expect(page.counts).toEqual({ total: 1, by_app: { shop: 1 }, by_from: { forward: 1 } });
+    expect((await getDeadLetter(env, ids[1]!))!.app).toBe("shop");
+  });
+
+  it("migrates a table from before the app column: adds it, fills it from the originals, indexes it", async () => {
+    // A fresh instance, its table replaced by the first release's schema and rows.
+    const stub = env.DEAD_LETTERS.getByName(`migration-${crypto.randomUUID()}`);
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec(`DROP TABLE dead_letters`);
+      sql.exec(`CREATE TABLE dead_letters (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL,
+        reason TEXT NOT NULL, at TEXT NOT NULL, summary TEXT NOT NULL, original TEXT NOT NULL, body BLOB)`);
+      const row = `INSERT INTO dead_letters (id, source, reason, at, summary, original) VALUES (?, ?, 'r', '2026-01-01T00:00:00.000Z', 's', ?)`;
+      sql.exec(row, "f", "forward", JSON.stringify({ v: 1, id: "e", app: "shop", json: "{}" }));
+      sql.exec(row, "i", "ingest", JSON.stringify({ v: 1, delivery_id: "d", app: "default", received_at: "x" }));
+      sql.exec(row, "u", "unknown", JSON.stringify({ app: "shop", junk: true }));
+      sql.exec(row, "bad", "forward", "not json");
+      ensureDeadLetterSchema(sql);
+      ensureDeadLetterSchema(sql); // idempotent
+      const apps = sql.exec<{ id: string; app: string }>(`SELECT id, app FROM dead_letters ORDER BY seq`).toArray();
+      expect(apps.map((r) => [r.id, r.app])).toEqual([["f", "shop"], ["i", "default"], ["u", UNKNOWN_APP], ["bad", UNKNOWN_APP]]);
+      const plan = sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN SELECT * FROM dead_letters WHERE seq > 0 AND app = 'shop' ORDER BY seq`).toArray();
+      expect(plan.map((p) => p.detail).join(" ")).toContain("dead_letters_app");
+    });
+    expect((await stub.list({ app: "shop" })).entries.map((e) => e.id)).toEqual(["f"]);
+  });
+
+  it("reports letters stored after a sequence number, for the cron's alert, and keeps its marker", async () => {
+    const store = env.DEAD_LETTERS.getByName("dead-letters");
+    expect(await store.alertMarker()).toEqual({ seq: 0, alerted_at: null, checked_at: null });
+    await consume("aae-dead-letter", [letter(ingestMessage("{"), "a"), letter({ v: 1, id: "e", app: "default", json: "{}" }, "b")]);
+    const fresh = await store.newSince(0);
+    expect(fresh).toMatchObject({ total: 2, by_from: { ingest: 1, forward: 1 }, by_app: { default: 2 }, first_at: "2026-11-24T12:00:00.000Z" });
+    await store.saveAlertMarker({ seq: fresh.max_seq, alerted_at: "2026-11-24T12:10:00.000Z", checked_at: "2026-11-24T12:10:00.000Z" });
+    expect((await store.newSince((await store.alertMarker()).seq)).total).toBe(0);
+    await consume("aae-dead-letter", [letter(ingestMessage("{"), "c")]);
+    expect((await store.newSince((await store.alertMarker()).seq)).total).toBe(1);
   });
 });
