@@ -17,7 +17,7 @@ import { ConfigError, getConfig, type Config } from "../config.ts";
 import type { ForwardMessage } from "./messages.ts";
 import { isForwardMessage } from "./message-guards.ts";
 import { deadLetterStore, sendDeadLetter } from "./dead-letter.ts";
-import { chunkForSendBatch, readSpilledEnvelope } from "./publish.ts";
+import { chunkForSendBatch, forwardMessageBytes, readSpilledEnvelope } from "./publish.ts";
 import { standardWebhookHeaders, StandardWebhooksSecretError, secretKeyBytes } from "./standard-webhooks.ts";
 import {
   decideForwardOutcome,
@@ -98,11 +98,6 @@ interface HeldCopy {
   delaySeconds: number;
 }
 
-/** Rough structured-clone ("v8") size of a copy: a string may be stored two bytes per character. */
-function copyBytes(m: ForwardMessage): number {
-  return 2 * ((m.json?.length ?? 0) + (m.spill?.length ?? 0) + m.id.length + m.app.length) + 256;
-}
-
 /**
  * Hold back messages the gate did not admit, without using queue attempts: re-send each as a
  * delayed copy carrying `held_since`, then ack the original. The original is acked only after its
@@ -125,7 +120,7 @@ async function holdBack(
     if (d.action === "dead-letter") expired.push(deadLetter(env, msg, body, d.reason));
     else copies.push({ msg, copy: { ...body, held_since: d.heldSince }, delaySeconds: d.delaySeconds });
   }
-  const groups = chunkForSendBatch(copies.map((c) => ({ item: c, bytes: copyBytes(c.copy) })));
+  const groups = chunkForSendBatch(copies.map((c) => ({ item: c, bytes: forwardMessageBytes(c.copy) })));
   await Promise.all([
     ...expired,
     ...groups.map(async (group) => {

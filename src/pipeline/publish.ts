@@ -26,6 +26,22 @@ const MESSAGE_OVERHEAD_BYTES = 1024;
 export const MAX_INLINE_ENVELOPE_BYTES = QUEUE_LIMITS.messageBytes - MESSAGE_OVERHEAD_BYTES;
 /** Spilled envelopes outlive the queue's retention and the forwarder's retry horizon. */
 export const SPILLED_ENVELOPE_TTL_SECONDS = 14 * 24 * 3600;
+/**
+ * Bytes a string takes in a "v8" (structured clone) queue message. V8 keeps a string one byte per
+ * character only while every character is Latin-1; one character above U+00FF (an emoji, a CJK
+ * character) makes the whole string two bytes per character. So a 70 KB ASCII envelope with one
+ * emoji is a 140 KB FORWARD message, over the 128 KB limit, though its UTF-8 is 70 KB.
+ */
+export function v8StringBytes(text: string): number {
+  return /[^\u0000-\u00ff]/.test(text) ? text.length * 2 : text.length;
+}
+
+/** Upper estimate of a ForwardMessage's size as a "v8" message: its strings plus 256 bytes of structure. */
+export function forwardMessageBytes(m: ForwardMessage): number {
+  const strings = [m.id, m.app, m.json ?? "", m.spill ?? "", m.held_since ?? ""];
+  return strings.reduce((total, s) => total + v8StringBytes(s), 0) + 256;
+}
+
 /** The spill key of an envelope. */
 export function envelopeSpillKey(id: string): string {
   return `env:${id}`;
@@ -93,7 +109,8 @@ interface Prepared {
 async function prepare(env: Env, envelope: Envelope): Promise<Prepared> {
   const text = serialiseEnvelope(envelope);
   const encoded = UTF8.encode(text);
-  if (encoded.byteLength <= MAX_INLINE_ENVELOPE_BYTES) {
+  // EVENTS carries it as UTF-8 text, FORWARD inside a "v8" message: it must fit both.
+  if (Math.max(encoded.byteLength, v8StringBytes(text)) <= MAX_INLINE_ENVELOPE_BYTES) {
     return { envelope, text, bytes: encoded.byteLength, eventsBody: text, eventsBytes: encoded.byteLength };
   }
   const key = envelopeSpillKey(envelope.id);
@@ -134,7 +151,10 @@ export async function publishEnvelopes(env: Env, envelopes: readonly Envelope[],
   }
   if (!forwarding) return;
   const forwards = chunkForSendBatch(
-    prepared.map((p) => ({ item: forwardMessage(p), bytes: p.spillKey !== undefined ? 256 : p.bytes + 256 })),
+    prepared.map((p) => {
+      const item = forwardMessage(p);
+      return { item, bytes: forwardMessageBytes(item) };
+    }),
   );
   for (const group of forwards) {
     await env.FORWARD.sendBatch(group.map((body) => ({ body, contentType: "v8" as const })));

@@ -225,6 +225,27 @@ describe("ingest consumer", () => {
     expect(await readSpilledEnvelope(t.env, "default", `ingest:${m.delivery_id}`)).toBeNull();
   });
 
+  it("sizes FORWARD messages as V8 stores them: one emoji doubles a string's size, so a 70 KB envelope with one is spilled", async () => {
+    // 70 KB of ASCII fits a 128 KB message as UTF-8 text and as a one-byte V8 string; with one
+    // emoji V8 stores the whole string at two bytes per character (140 KB), which the queue refuses.
+    const t = testEnv({ FORWARD_URL: "https://sink.example/hook" });
+    const ascii = ingestMessage(JSON.stringify({ for_user_id: "2244994945", tweet_create_events: [{ id_str: "1924465506158878980", text: "x".repeat(70_000) }] }));
+    const emoji = ingestMessage(JSON.stringify({ for_user_id: "2244994945", tweet_create_events: [{ id_str: "1924465506158878981", text: `${"x".repeat(70_000)} \u{1F600}` }] }));
+    const result = await runIngest(t, [queued(ascii), queued(emoji)]);
+    expect(result.explicitAcks).toHaveLength(2);
+    const sent = t.forward.sent.map((s) => s.body as ForwardMessage);
+    const inline = sent.find((m) => m.id.endsWith(":1924465506158878980"));
+    const spilled = sent.find((m) => m.id.endsWith(":1924465506158878981"));
+    expect(inline!.json).toBeDefined();
+    expect(spilled!.json).toBeUndefined();
+    expect(spilled!.spill).toBe(`env:${spilled!.id}`);
+    expect(await readSpilledEnvelope(t.env, "default", spilled!.spill!)).toContain("\u{1F600}");
+    // Both as sent are accepted by the real local queue (the inline one was near the edge).
+    for (const body of [inline!, spilled!]) await env.FORWARD.send(body, { contentType: "v8" });
+    // And the inline one with the emoji would not have been: what the spill avoids.
+    await expect(env.FORWARD.send({ ...inline!, json: `${inline!.json!}\u{1F600}` }, { contentType: "v8" })).rejects.toThrow();
+  });
+
   it("sends one ForwardMessage per published envelope when FORWARD_URL is set", async () => {
     const text = fixture("direct_message_events.json");
     const t = testEnv({ FORWARD_URL: "https://sink.example/hook" });
