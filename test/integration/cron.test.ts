@@ -208,13 +208,19 @@ describe("dead-letter alerts (one deployment-wide check per cron run)", () => {
     return { posts, fetcher };
   }
 
-  it("alerts once on a new dead letter, with the count and no content; not again when nothing new arrived", async () => {
+  /** A fresh store, an alert receiver and a movable clock, for one dead-letter check test. */
+  async function setup() {
     const { checkDeadLetters } = await load();
     const store = env.DEAD_LETTERS.getByName(`cron-dl-${crypto.randomUUID()}`);
     const { posts, fetcher } = receiver();
     const clock = { now: Date.parse("2026-11-24T20:00:00.000Z") };
     const deps = { now: () => clock.now, fetcher, store };
     const err = vi.spyOn(console, "error");
+    return { checkDeadLetters, store, posts, clock, deps, err };
+  }
+
+  it("alerts once on a new dead letter, with the count and no content; not again when nothing new arrived", async () => {
+    const { checkDeadLetters, store, posts, clock, deps, err } = await setup();
 
     expect(await checkDeadLetters(alerting, deps)).toMatchObject({ new: 0, alerted: false, detail: "none_new" });
     expect(posts).toEqual([]);
@@ -242,12 +248,7 @@ describe("dead-letter alerts (one deployment-wide check per cron run)", () => {
   });
 
   it("holds a trickle inside the repeat window, then alerts once with the accumulated count", async () => {
-    const { checkDeadLetters } = await load();
-    const store = env.DEAD_LETTERS.getByName(`cron-dl-${crypto.randomUUID()}`);
-    const { posts, fetcher } = receiver();
-    const clock = { now: Date.parse("2026-11-24T20:00:00.000Z") };
-    const deps = { now: () => clock.now, fetcher, store };
-    const err = vi.spyOn(console, "error");
+    const { checkDeadLetters, store, posts, clock, deps, err } = await setup();
 
     await store.store("a", letterFor("e-a"));
     await checkDeadLetters(alerting, deps);
