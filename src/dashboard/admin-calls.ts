@@ -1,0 +1,49 @@
+/**
+ * Every admin API call the dashboard's script makes, in one table. The script gets this table
+ * verbatim (serialised into app.js) and builds every URL from it, so the integration test can
+ * check each entry against the real admin router instead of grepping the script for paths.
+ *
+ * `:app` and `:id` are filled in by the script (encodeURIComponent); list queries such as
+ * `limit` and `cursor` are appended to the path. Calls that reach X (marked `callsX`) are only
+ * made when the operator presses a button, never on page load, so leaving the page open does not
+ * spend X's rate limits.
+ */
+
+export interface AdminCall {
+  method: "GET" | "POST";
+  /** Path under the Worker's origin; may hold `:app` / `:id` and a fixed query. */
+  path: string;
+  /** The call reaches X's API (rate-limited): made on an explicit click only. */
+  callsX: boolean;
+}
+
+export const DASHBOARD_ADMIN_CALLS = {
+  /** Health of every configured app: webhook, last CRC, counts, open gap/job, last revalidation. */
+  apps: { method: "GET", path: "/admin/apps", callsX: false },
+  /** The webhooks the Registry knows for the app. */
+  webhooks: { method: "GET", path: "/admin/apps/:app/webhooks?source=registry", callsX: false },
+  /** X's list of the app's webhooks, recorded in the Registry. */
+  webhooksAtX: { method: "GET", path: "/admin/apps/:app/webhooks", callsX: true },
+  /** Active subscriptions in the Registry. */
+  subscriptions: { method: "GET", path: "/admin/apps/:app/subscriptions?source=registry", callsX: false },
+  /** X's list against the Registry's, with the differences. */
+  subscriptionsAtX: { method: "GET", path: "/admin/apps/:app/subscriptions", callsX: true },
+  /** X's subscription count against the Registry's. */
+  subscriptionCount: { method: "GET", path: "/admin/apps/:app/subscriptions/count", callsX: true },
+  /** Replay jobs, the open job and the delivery gaps. */
+  replay: { method: "GET", path: "/admin/apps/:app/replay", callsX: false },
+  /** The "Re-check webhook" button: a forced revalidation run (body `{"force": true}`). */
+  revalidate: { method: "POST", path: "/admin/apps/:app/revalidate", callsX: true },
+  /** Dead letters of one app (limit, cursor appended). */
+  appDeadLetters: { method: "GET", path: "/admin/apps/:app/dead-letters", callsX: false },
+  /** Every dead letter, or those of unknown shape with `app=_unknown` (limit, cursor, app appended). */
+  deadLetters: { method: "GET", path: "/admin/dead-letters", callsX: false },
+  /** One dead letter with its original message. */
+  deadLetter: { method: "GET", path: "/admin/dead-letters/:id", callsX: false },
+  /** Body `{"ids": [...]}`; the script asks confirm() first. */
+  redrive: { method: "POST", path: "/admin/dead-letters/redrive", callsX: false },
+  /** Body `{"ids": [...]}`; the script asks confirm() first. */
+  purge: { method: "POST", path: "/admin/dead-letters/purge", callsX: false },
+} as const satisfies Record<string, AdminCall>;
+
+export type DashboardCallName = keyof typeof DASHBOARD_ADMIN_CALLS;
