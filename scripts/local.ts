@@ -72,6 +72,7 @@ function nextSteps(workerUrl: string, emulatorUrl: string, adminTokenFromFile: b
     c.dim("  (also tweet_delete, unfollow, block, mute, typing, read, revoke, raw: docs/emulator.md)"),
     "",
     c.bold("Look inside:"),
+    `  ${workerUrl}/dashboard      ${c.dim(`# in a browser; admin token: ${token}`)}`,
     `  curl -s ${emulatorUrl}/_emulator/deliveries        ${c.dim("# what X sent and what the receiver answered")}`,
     `  curl -s -H 'Authorization: Bearer ${token}' ${workerUrl}/admin/apps/default`,
     `  AAE_URL=${workerUrl} AAE_ADMIN_TOKEN=${token} npx account-activity-edge subscriptions list`,
