@@ -3,10 +3,12 @@
  * X's rules are checked here first so a bad window is a clear 400 rather than X's code 356-368,
  * and one job per webhook is enforced from the Registry (409) before X is asked.
  *
- * A manual job covers the delivery gaps it replays: every closed gap of the webhook lying
- * entirely inside [from, to] is marked `requested` with the job's id in the same Registry call
- * that records the job, so revalidation does not spend another of X's scarce Replay calls on it.
- * The response names them in `covered_gaps`; a gap only partly inside stays for revalidation.
+ * A manual job covers the delivery gaps it replays: every closed or failed gap of the webhook
+ * lying entirely inside [from, to] is marked `requested` with the job's id in the same Registry
+ * call that records the job, so revalidation does not spend another of X's scarce Replay calls
+ * on it. A failed gap taken over this way is the operator retrying by hand: it counts as one of
+ * the gap's tries (MAX_REPLAY_TRIES), like revalidation's own retries. The response names them
+ * in `covered_gaps`; a gap only partly inside stays for revalidation.
  */
 import type { IRequest } from "itty-router";
 import { HttpError } from "../http/errors.ts";

@@ -2,17 +2,18 @@
  * Revalidation of one app's webhook: what the cron trigger and POST /admin/apps/:app/revalidate
  * both run. Reads X's view (list), records it, triggers a CRC re-check (PUT) when the webhook is
  * invalid or X's CRCs stopped arriving, alerts on failure, and requests a Replay for a period
- * the webhook was down once X allows it. Decisions are in revalidate-policy.ts (pure); this file
+ * the webhook was down once X allows it, retrying one whose Replay ended Incomplete a bounded
+ * number of times and alerting once when it gives up on it. Decisions are in revalidate-policy.ts (pure); this file
  * only orchestrates. Idempotent: the Registry records every step, re-checks are spaced, one
  * Replay job at a time, the rate-limit tracker is persisted and refuses early.
  */
 import type { AppContext } from "../admin/context.ts";
 import { withX } from "../admin/context.ts";
 import { readCrcLast } from "../state/kv-mirror.ts";
-import type { WebhookRow } from "../state/registry-schema.ts";
+import type { GapRow, WebhookRow } from "../state/registry-schema.ts";
 import { XApiError } from "../x-api/errors.ts";
 import { raiseAlert, type Alert } from "./alert.ts";
-import { decideRecheck, planReplay, shouldAlert, type RevalidationSettings, type ReplayPlan } from "./revalidate-policy.ts";
+import { MAX_REPLAY_TRIES, decideRecheck, gapsToGiveUp, planReplay, shouldAlert, type RevalidationSettings, type ReplayPlan } from "./revalidate-policy.ts";
 
 export interface RevalidationOutcome {
   app: string;
@@ -53,8 +54,9 @@ export async function revalidateApp(ctx: AppContext, settings: RevalidationSetti
     if (last !== null && nowMs - Date.parse(last.at) < settings.minRunIntervalMs) return last;
   }
 
-  const alert = async (problem: string, message: string, cause: string | null, w?: WebhookRow | null): Promise<void> => {
-    const key = `alert:${problem}`;
+  /** `subject`: throttle per subject (e.g. one gap) instead of per problem. */
+  const alert = async (problem: string, message: string, cause: string | null, w?: WebhookRow | null, subject?: string): Promise<void> => {
+    const key = subject === undefined ? `alert:${problem}` : `alert:${problem}:${subject}`;
     const lastAt = await registry.getMeta(key);
     if (!shouldAlert(lastAt === null ? null : Date.parse(lastAt), nowMs, settings)) return;
     const a: Alert = { app: app.name, problem, message, cause, at };
@@ -62,6 +64,20 @@ export async function revalidateApp(ctx: AppContext, settings: RevalidationSetti
     await raiseAlert(a, ctx.config.alertUrl);
     await registry.setMeta(key, at);
     out.alerts.push(problem);
+  };
+
+  /** Mark a failed gap given_up (final) and alert once for it, naming its window and X's last word. */
+  const giveUp = async (gap: GapRow, reason: string, current: WebhookRow): Promise<void> => {
+    const last = gap.note ?? "replay job Incomplete (X gave no description)";
+    await registry.updateGap(gap.id, "given_up", gap.job_id, `gave up: ${reason}; last: ${last}`);
+    await alert(
+      "replay_gave_up",
+      `Gave up replaying delivery gap ${gap.id} of app ${app.name} (webhook ${gap.webhook_id}, ${gap.from_at} to ${gap.to_at ?? "?"}): ${reason}. ` +
+        `Events X sent in that window are missing downstream; replay it by hand (POST /admin/apps/${app.name}/replay) if it is still inside X's lookback.`,
+      `X's last description: ${last}`,
+      current.id === gap.webhook_id ? current : null,
+      String(gap.id),
+    );
   };
 
   try {
@@ -121,9 +137,15 @@ export async function revalidateApp(ctx: AppContext, settings: RevalidationSetti
     }
     out.webhook = { id: webhook.id, url: webhook.url, valid: webhook.valid, last_crc_at: lastCrcAt };
 
-    // 4. Replay of a period the webhook was down.
-    const plan = planReplay({ flavour: app.flavour, gaps: await registry.gaps(), jobOpen: (await registry.openReplayJob(nowMs)) !== null, nowMs });
+    // 4. Replay of a period the webhook was down. A failed Replay is retried (bounded); one out
+    // of tries or out of X's lookback is given up, with one alert per gap: its events are missing.
+    let gaps = await registry.gaps();
+    const giveUps = gapsToGiveUp(app.flavour, gaps, nowMs);
+    for (const g of giveUps) await giveUp(gaps.find((x) => x.id === g.gapId)!, g.reason, webhook);
+    if (giveUps.length > 0) gaps = await registry.gaps();
+    const plan = planReplay({ flavour: app.flavour, gaps, jobOpen: (await registry.openReplayJob(nowMs)) !== null, nowMs });
     out.replay = { action: plan.kind, detail: plan.kind === "wait" || plan.kind === "skip" ? plan.reason : null, job_id: null };
+    const retried = plan.kind === "request" ? gaps.find((g) => g.id === plan.gapId && g.state === "failed") : undefined;
     if (plan.kind === "skip") await registry.updateGap(plan.gapId, "skipped", null, plan.reason);
     if (plan.kind === "request") {
       try {
@@ -132,7 +154,11 @@ export async function revalidateApp(ctx: AppContext, settings: RevalidationSetti
           job_id: job.job_id, webhook_id: webhook.id, from_date: plan.from.toISOString(), to_date: plan.to.toISOString(), requested_at: at, requested_by: "revalidation",
         }, plan.gapId);
         out.replay.job_id = job.job_id;
-        out.replay.detail = plan.clipped ? "window clipped to the Replay lookback" : null;
+        const details = [
+          retried ? `retry ${retried.tries + 1} of ${MAX_REPLAY_TRIES} after ${retried.note ?? "an Incomplete replay job"}` : null,
+          plan.clipped ? "window clipped to the Replay lookback" : null,
+        ].filter((d) => d !== null);
+        out.replay.detail = details.length > 0 ? details.join("; ") : null;
       } catch (err) {
         if (!(err instanceof XApiError)) throw err;
         out.replay = { action: "wait", detail: describe(err), job_id: null };

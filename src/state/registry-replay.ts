@@ -6,7 +6,9 @@
  *
  * A gap's life: open (webhook invalid) -> closed (valid again, waiting) -> requested (a Replay
  * job covers it, `job_id` set) -> done / failed (X's `replay_job_status` Complete /
- * Incomplete), or skipped. Revalidation only ever picks `closed` gaps.
+ * Incomplete), or skipped. Revalidation picks `closed` gaps, and `failed` ones again after a
+ * back-off while they have tries left (`tries` counts the jobs linked to a gap), and moves a
+ * failed gap it will not retry to `given_up` (revalidate-policy.ts decides, revalidate.ts acts).
  */
 import { toGap, toReplayJob, type GapRow, type GapState, type NewReplayJob, type ReplayJobRow } from "./registry-schema.ts";
 
@@ -40,16 +42,21 @@ export function trackGap(sql: SqlStorage, webhookId: string, valid: boolean, las
   }
 }
 
-/** A deleted webhook's unreplayed gaps can no longer be replayed (Replay is per webhook). */
+/** A deleted webhook's unreplayed gaps (failed ones included) can no longer be replayed (Replay is per webhook). */
 export function skipWebhookGaps(sql: SqlStorage, webhookId: string, note: string): void {
-  sql.exec("UPDATE gaps SET state = 'skipped', note = ? WHERE webhook_id = ? AND state IN ('open','closed')", note, webhookId);
+  sql.exec("UPDATE gaps SET state = 'skipped', note = ? WHERE webhook_id = ? AND state IN ('open','closed','failed')", note, webhookId);
 }
 
+/** Gap states a new Replay job may take over: waiting for a first try, or for another one. */
+const LINKABLE_STATES: ReadonlySet<GapState> = new Set(["closed", "failed"]);
+
 /**
- * Pure: the ids of webhook `webhookId`'s `closed` gaps lying entirely inside [fromIso, toIso]
- * (bounds included). A gap only partly inside is left out: events outside the window would
- * be lost if it were marked, so revalidation keeps handling it. Open gaps have no end yet and
- * are never covered. Times are compared as instants, not as text.
+ * Pure: the ids of webhook `webhookId`'s `closed` or `failed` gaps lying entirely inside
+ * [fromIso, toIso] (bounds included): a failed gap inside a new job's window is replayed by it
+ * again (one more try, counted). A gap only partly inside is left out: events outside the
+ * window would be lost if it were marked, so revalidation keeps handling it. Open gaps have no
+ * end yet and are never covered; done, skipped and given_up gaps are final. Times are compared
+ * as instants, not as text.
  */
 export function coveredGapIds(gaps: readonly GapRow[], webhookId: string, fromIso: string, toIso: string): number[] {
   const from = Date.parse(fromIso);
@@ -57,7 +64,7 @@ export function coveredGapIds(gaps: readonly GapRow[], webhookId: string, fromIs
   if (Number.isNaN(from) || Number.isNaN(to)) return [];
   return gaps
     .filter((g) => {
-      if (g.webhook_id !== webhookId || g.state !== "closed" || g.to_at === null) return false;
+      if (g.webhook_id !== webhookId || !LINKABLE_STATES.has(g.state) || g.to_at === null) return false;
       const gFrom = Date.parse(g.from_at);
       const gTo = Date.parse(g.to_at);
       return !Number.isNaN(gFrom) && !Number.isNaN(gTo) && from <= gFrom && gTo <= to;
@@ -81,9 +88,11 @@ function gapIdsByJob(sql: SqlStorage): Map<string, number[]> {
 
 /**
  * Record a job X accepted and link its gaps: `gapId` (the gap revalidation asked for, linked
- * even when its window was clipped to the lookback) plus every closed gap of the job's webhook
- * inside the job's window. Run inside one transaction. A job id already recorded and closed
- * links nothing (its gaps would wait for a status that already came).
+ * even when its window was clipped to the lookback) plus every closed or failed gap of the
+ * job's webhook inside the job's window. Each linked gap's `tries` goes up by one: linking is
+ * what spends a Replay call on it. Run inside one transaction. A job id already recorded and
+ * closed links nothing (its gaps would wait for a status that already came), and linking the
+ * same open job again does not count again (only gaps not yet `requested` by it are linked).
  */
 export function insertReplayJob(sql: SqlStorage, job: NewReplayJob, gapId: number | null): ReplayJobRow {
   sql.exec(
@@ -92,10 +101,15 @@ export function insertReplayJob(sql: SqlStorage, job: NewReplayJob, gapId: numbe
   );
   const row = getReplayJob(sql, job.job_id)!;
   if (row.state === "open") {
-    const closed = sql.exec("SELECT * FROM gaps WHERE webhook_id = ? AND state = 'closed'", row.webhook_id).toArray().map(toGap);
-    const ids = new Set(coveredGapIds(closed, row.webhook_id, row.from_date, row.to_date));
+    const linkable = sql.exec("SELECT * FROM gaps WHERE webhook_id = ? AND state IN ('closed','failed')", row.webhook_id).toArray().map(toGap);
+    const ids = new Set(coveredGapIds(linkable, row.webhook_id, row.from_date, row.to_date));
     if (gapId !== null) ids.add(gapId);
-    for (const id of ids) setGap(sql, id, "requested", row.job_id, null);
+    for (const id of ids) {
+      sql.exec(
+        "UPDATE gaps SET state = 'requested', job_id = ?, note = NULL, tries = tries + 1 WHERE id = ? AND NOT (state = 'requested' AND job_id = ?)",
+        row.job_id, id, row.job_id,
+      );
+    }
   }
   return getReplayJob(sql, job.job_id)!;
 }
@@ -121,7 +135,8 @@ export function openReplayJob(sql: SqlStorage, nowMs: number): ReplayJobRow | nu
 
 /**
  * From X's `replay_job_status`: close the job and move every gap still `requested` by it to
- * `done` (Complete) or `failed` (Incomplete, with X's description as the note). Idempotent: a
+ * `done` (Complete) or `failed` (Incomplete, with X's description as the note and `failed_at`
+ * = `nowIso`, from which revalidation counts the back-off before a retry). Idempotent: a
  * closed job stays as first closed and its gaps are not touched again. Run inside one
  * transaction. Returns whether the job was open.
  */
@@ -130,6 +145,7 @@ export function closeReplayJob(sql: SqlStorage, jobId: string, state: "Complete"
   if (n === 0) return false;
   const gapState: GapState = state === "Complete" ? "done" : "failed";
   const note = state === "Complete" ? null : `replay job Incomplete${description ? `: ${description}` : ""}`;
-  sql.exec("UPDATE gaps SET state = ?, note = ? WHERE job_id = ? AND state = 'requested'", gapState, note, jobId);
+  const failedAt = state === "Complete" ? null : nowIso;
+  sql.exec("UPDATE gaps SET state = ?, note = ?, failed_at = COALESCE(?, failed_at) WHERE job_id = ? AND state = 'requested'", gapState, note, failedAt, jobId);
   return true;
 }

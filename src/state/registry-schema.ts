@@ -51,7 +51,9 @@ export const REGISTRY_SCHEMA = [
     to_at TEXT,
     state TEXT NOT NULL,
     job_id TEXT,
-    note TEXT
+    note TEXT,
+    tries INTEGER NOT NULL DEFAULT 0,
+    failed_at TEXT
   )`,
   `CREATE TABLE IF NOT EXISTS oauth_requests (
     oauth_token TEXT PRIMARY KEY,
@@ -70,6 +72,33 @@ export const REGISTRY_SCHEMA = [
     value TEXT NOT NULL
   )`,
 ];
+
+/**
+ * Columns added to `gaps` after the first release, with their definitions: a DO created before
+ * them has the table without them (CREATE TABLE IF NOT EXISTS does not change it), so
+ * ensureRegistrySchema adds each one missing. Append only.
+ */
+const GAP_COLUMNS_ADDED: readonly (readonly [name: string, definition: string])[] = [
+  ["tries", "INTEGER NOT NULL DEFAULT 0"],
+  ["failed_at", "TEXT"],
+];
+
+/**
+ * Create the tables, and bring an existing object's `gaps` table up to date (run by the
+ * Registry's constructor, so every object migrates itself on first use after a deploy).
+ * Idempotent. Backfill for rows older than the columns: a gap that was linked to a job had
+ * one try; a failed gap failed when its job closed.
+ */
+export function ensureRegistrySchema(sql: SqlStorage): void {
+  for (const stmt of REGISTRY_SCHEMA) sql.exec(stmt);
+  const have = new Set(sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('gaps')").toArray().map((c) => c.name));
+  const missing = GAP_COLUMNS_ADDED.filter(([name]) => !have.has(name));
+  for (const [name, definition] of missing) sql.exec(`ALTER TABLE gaps ADD COLUMN ${name} ${definition}`);
+  if (missing.some(([name]) => name === "tries")) sql.exec("UPDATE gaps SET tries = 1 WHERE job_id IS NOT NULL");
+  if (missing.some(([name]) => name === "failed_at")) {
+    sql.exec("UPDATE gaps SET failed_at = (SELECT closed_at FROM replay_jobs WHERE replay_jobs.job_id = gaps.job_id) WHERE state = 'failed'");
+  }
+}
 
 export interface WebhookRow {
   id: string;
@@ -135,9 +164,11 @@ export type NewReplayJob = Omit<ReplayJobRow, "state" | "state_description" | "c
  * job covers it (revalidation's own, or a manual one whose window contains the whole gap),
  * then "done" / "failed" when X reports that job Complete / Incomplete; "skipped" when it
  * cannot be replayed (flavour without Replay, too old, X refused the dates, webhook deleted).
- * Only "closed" gaps are picked by revalidation, so every other state is final for it.
+ * Revalidation picks "closed" gaps, and "failed" ones again after a back-off while they have
+ * tries left and are inside X's lookback (revalidate-policy.ts); a failed gap out of tries or
+ * out of the lookback becomes "given_up" (alerted once). done, skipped, given_up are final.
  */
-export type GapState = "open" | "closed" | "requested" | "done" | "failed" | "skipped";
+export type GapState = "open" | "closed" | "requested" | "done" | "failed" | "skipped" | "given_up";
 
 export interface GapRow {
   id: number;
@@ -147,6 +178,10 @@ export interface GapRow {
   state: GapState;
   job_id: string | null;
   note: string | null;
+  /** How many Replay jobs were linked to this gap (each is one try; bounded by MAX_REPLAY_TRIES). */
+  tries: number;
+  /** When X last reported a job of this gap Incomplete (back-off is counted from it); null if never. */
+  failed_at: string | null;
 }
 
 export interface OAuthRequestRow {
@@ -205,5 +240,6 @@ export function toGap(r: SqlRow): GapRow {
   return {
     id: Number(r.id), webhook_id: String(r.webhook_id), from_at: String(r.from_at), to_at: str(r.to_at),
     state: String(r.state) as GapState, job_id: str(r.job_id), note: str(r.note),
+    tries: Number(r.tries ?? 0), failed_at: str(r.failed_at),
   };
 }

@@ -11,7 +11,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import {
-  REGISTRY_SCHEMA,
+  ensureRegistrySchema,
   type GapRow,
   type GapState,
   type NewReplayJob,
@@ -56,7 +56,7 @@ export class Registry extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    for (const stmt of REGISTRY_SCHEMA) this.sql.exec(stmt);
+    ensureRegistrySchema(this.sql);
   }
 
   /** The app this object serves; set by the first call through `registryFor` (getByName). */

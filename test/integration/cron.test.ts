@@ -296,3 +296,155 @@ describe("dead-letter alerts (one deployment-wide check per cron run)", () => {
     err.mockRestore();
   });
 });
+
+describe("retrying a Replay that ended Incomplete (bounded), then giving up with one alert", () => {
+  // Imported here so the shared imports above stay as they are.
+  const policy = () => import("../../src/cron/revalidate-policy.ts");
+
+  /** A valid webhook with a fresh CRC and one closed gap [now - 3 h, now - 2 h]; its id. */
+  async function withClosedGap(s: ReturnType<typeof setup>): Promise<number> {
+    const { fake, clock, registry, name } = s;
+    const w = { id: "w1", url: "https://e/webhooks/x", valid: true, created_at: new Date(clock.now - 48 * H).toISOString() };
+    fake.webhooks.push({ ...w });
+    await env.STATE_KV.put(crcLastKey(name), JSON.stringify({ at: new Date(clock.now - H).toISOString() }));
+    await registry.recordWebhook(w, new Date(clock.now - 3 * H).toISOString());
+    await registry.recordWebhook({ ...w, valid: false }, new Date(clock.now - 3 * H + M).toISOString());
+    await registry.recordWebhook(w, new Date(clock.now - 2 * H).toISOString());
+    return (await registry.gaps()).at(-1)!.id;
+  }
+
+  /** X reports the open job Incomplete (its replay_job_status) now, and is free for another. */
+  async function xFails(s: ReturnType<typeof setup>, jobId: string, description: string): Promise<void> {
+    expect(await s.registry.closeReplayJob(jobId, "Incomplete", description, new Date(s.clock.now).toISOString())).toBe(true);
+    s.fake.replayOpen = false;
+  }
+
+  const replays = (fake: FakeX) => fake.calls.filter((c) => c === "requestReplay").length;
+  const gaveUpAlerts = (err: { mock: { calls: unknown[][] } }) =>
+    err.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('"problem":"replay_gave_up"')).map((l) => JSON.parse(l) as Record<string, string>);
+
+  it("retries after 1 h, then after 4 h, and after the 3rd Incomplete gives up: one alert naming the window and X's last word", async () => {
+    const { MAX_REPLAY_TRIES } = await policy();
+    const s = setup();
+    const { fake, clock, ctx, registry } = s;
+    const err = vi.spyOn(console, "error");
+    const gap = await withClosedGap(s);
+    const first = await revalidateApp(ctx, DEFAULT_SETTINGS);
+    expect(first.replay).toMatchObject({ action: "request", job_id: expect.any(String) });
+    await xFails(s, first.replay.job_id!, "first: internal error");
+
+    // Within the 1 h back-off: no request.
+    clock.now += 59 * M;
+    expect((await revalidateApp(ctx, DEFAULT_SETTINGS)).replay).toMatchObject({ action: "wait", detail: expect.stringContaining("backs off") });
+    expect(replays(fake)).toBe(1);
+
+    // After it: the 2nd try, the same gap, through the same request path.
+    clock.now += M;
+    const second = await revalidateApp(ctx, DEFAULT_SETTINGS);
+    expect(second.replay).toMatchObject({ action: "request", detail: expect.stringContaining(`retry 2 of ${MAX_REPLAY_TRIES}`) });
+    expect((await registry.gaps()).find((g) => g.id === gap)).toMatchObject({ state: "requested", job_id: second.replay.job_id, tries: 2 });
+    await xFails(s, second.replay.job_id!, "second: internal error");
+
+    // 4 h back-off after the 2nd failure.
+    clock.now += 4 * H - M;
+    expect((await revalidateApp(ctx, DEFAULT_SETTINGS)).replay.action).toBe("wait");
+    expect(replays(fake)).toBe(2);
+    clock.now += M;
+    const third = await revalidateApp(ctx, DEFAULT_SETTINGS);
+    expect(third.replay).toMatchObject({ action: "request", detail: expect.stringContaining(`retry 3 of ${MAX_REPLAY_TRIES}`) });
+    await xFails(s, third.replay.job_id!, "third: webhook unreachable");
+    expect(gaveUpAlerts(err)).toEqual([]);
+
+    // The 3rd failure was the last try: given up at once, one alert.
+    clock.now += 10 * M;
+    const gaveUp = await revalidateApp(ctx, DEFAULT_SETTINGS);
+    expect(gaveUp.alerts).toEqual(["replay_gave_up"]);
+    expect(gaveUp.replay.action).toBe("none");
+    const g = (await registry.gaps()).find((x) => x.id === gap)!;
+    expect(g).toMatchObject({ state: "given_up", tries: MAX_REPLAY_TRIES, note: expect.stringContaining("third: webhook unreachable") });
+    const [alert, ...more] = gaveUpAlerts(err);
+    expect(more).toEqual([]);
+    expect(alert).toMatchObject({ level: "alert", app: ctx.app.name, problem: "replay_gave_up", webhook_id: "w1", cause: expect.stringContaining("third: webhook unreachable") });
+    expect(alert!.message).toContain(`${g.from_at} to ${g.to_at}`);
+    expect(alert!.message).toContain(`${MAX_REPLAY_TRIES} times`);
+
+    // Never again for that gap, even past the alert repeat interval; no further Replay.
+    clock.now += DEFAULT_SETTINGS.alertRepeatMs + H;
+    const later = await revalidateApp(ctx, DEFAULT_SETTINGS);
+    expect(later.alerts).not.toContain("replay_gave_up");
+    expect(gaveUpAlerts(err)).toHaveLength(1);
+    expect(replays(fake)).toBe(MAX_REPLAY_TRIES);
+    err.mockRestore();
+  });
+
+  it("gives up on failed gaps once their windows have left X's Replay lookback, without asking X: one alert per gap", async () => {
+    const s = setup();
+    const { fake, clock, ctx, registry } = s;
+    const err = vi.spyOn(console, "error");
+    const a = await withClosedGap(s); // [now - 3 h, now - 2 h]
+    const w = fake.webhooks[0]!;
+    await registry.recordWebhook(w, new Date(clock.now - 100 * M).toISOString());
+    await registry.recordWebhook({ ...w, valid: false }, new Date(clock.now - 99 * M).toISOString());
+    await registry.recordWebhook(w, new Date(clock.now - 90 * M).toISOString());
+    const b = (await registry.gaps()).at(-1)!.id;
+    // One job for both (as a manual one would be), which X ends Incomplete.
+    const job = await registry.createReplayJob({
+      job_id: "7700", webhook_id: "w1", from_date: new Date(clock.now - 4 * H).toISOString(), to_date: new Date(clock.now - 80 * M).toISOString(),
+      requested_at: new Date(clock.now).toISOString(), requested_by: "admin",
+    }, null);
+    expect(job.gap_ids).toEqual([a, b]);
+    await xFails(s, "7700", "only try: internal error");
+
+    // v2 looks back 24 h (less a 5-minute margin): 23 h later both windows have left it.
+    clock.now += 23 * H;
+    await env.STATE_KV.put(crcLastKey(s.name), JSON.stringify({ at: new Date(clock.now - H).toISOString() }));
+    const out = await revalidateApp(ctx, DEFAULT_SETTINGS);
+    expect(out.alerts).toEqual(["replay_gave_up", "replay_gave_up"]);
+    expect((await registry.gaps()).map((g) => [g.id, g.state, g.tries])).toEqual([[a, "given_up", 1], [b, "given_up", 1]]);
+    expect((await registry.gaps())[0]!.note).toContain("lookback");
+    const alerts = gaveUpAlerts(err);
+    expect(alerts.map((x) => (x.message ?? "").match(/delivery gap (\d+)/)?.[1])).toEqual([String(a), String(b)]);
+    expect(alerts).toEqual([expect.objectContaining({ cause: expect.stringContaining("only try: internal error") }), expect.anything()]);
+    expect(replays(fake)).toBe(0);
+    err.mockRestore();
+  });
+
+  it("a manual Replay taking over a failed gap counts as a try, so revalidation then gives up on time", async () => {
+    const { MAX_REPLAY_TRIES } = await policy();
+    const s = setup();
+    const { fake, clock, ctx, registry, name } = s;
+    const err = vi.spyOn(console, "error");
+    const { createAdminRouter } = await import("../../src/admin/router.ts");
+    const adminEnv = { ...env, APPS: JSON.stringify([{ name, flavour: "v2" }]), [`X_CONSUMER_SECRET_${name.toUpperCase()}`]: "s", [`X_BEARER_TOKEN_${name.toUpperCase()}`]: "b" } as Env;
+    const admin = createAdminRouter({ makeXClient: () => fake, now: () => clock.now });
+    const gap = await withClosedGap(s);
+
+    // Revalidation's first two tries end Incomplete.
+    const first = await revalidateApp(ctx, DEFAULT_SETTINGS);
+    await xFails(s, first.replay.job_id!, "one");
+    clock.now += H;
+    const second = await revalidateApp(ctx, DEFAULT_SETTINGS);
+    expect(second.replay.action).toBe("request");
+    await xFails(s, second.replay.job_id!, "two");
+
+    // The operator retries by hand (inside the 4 h back-off): the failed gap is linked and counted.
+    clock.now += 10 * M;
+    const res = await admin.fetch(new Request(`https://edge.example/admin/apps/${name}/replay`, {
+      method: "POST", headers: { authorization: "Bearer test-admin-token" },
+      body: JSON.stringify({ from: new Date(clock.now - 5 * H).toISOString(), to: new Date(clock.now - 2 * H).toISOString() }),
+    }), adminEnv, createExecutionContext());
+    expect(res.status).toBe(202);
+    const manual = (await res.json()) as { job: { job_id: string }; covered_gaps: number[] };
+    expect(manual.covered_gaps).toEqual([gap]);
+    expect((await registry.gaps()).find((g) => g.id === gap)).toMatchObject({ state: "requested", job_id: manual.job.job_id, tries: MAX_REPLAY_TRIES });
+
+    // It ends Incomplete too: that was the last try, so the next run gives up instead of retrying.
+    await xFails(s, manual.job.job_id, "manual: internal error");
+    clock.now += 5 * H;
+    const out = await revalidateApp(ctx, DEFAULT_SETTINGS);
+    expect(out.alerts).toEqual(["replay_gave_up"]);
+    expect((await registry.gaps()).find((g) => g.id === gap)).toMatchObject({ state: "given_up" });
+    expect(fake.calls.filter((c) => c === "requestReplay")).toHaveLength(3);
+    err.mockRestore();
+  });
+});

@@ -185,3 +185,79 @@ describe("Registry", () => {
     expect(await env.STATE_KV.get(subscriptionsKey(app), "json")).toMatchObject({ count: 0, subscriptions: [] });
   });
 });
+
+describe("Registry: replay tries per gap", () => {
+  it("counts a try each time a job is linked to a gap (not twice for the same job) and records when it failed", async () => {
+    const app = "reg-tries";
+    const stub = registryFor(env, app);
+    const gap = await downBetween(stub, hook, "2026-03-10T10:00:00.000Z", "2026-03-10T10:20:00.000Z");
+    expect((await stub.gaps())[0]).toMatchObject({ tries: 0, failed_at: null });
+    const job = { webhook_id: "1001", from_date: "2026-03-10T10:00:00.000Z", to_date: "2026-03-10T10:21:00.000Z", requested_at: new Date().toISOString(), requested_by: "revalidation" };
+    await stub.createReplayJob({ ...job, job_id: "8001" }, gap);
+    await stub.createReplayJob({ ...job, job_id: "8001" }, gap); // recorded twice (a retried RPC): still one try
+    expect((await stub.gaps())[0]).toMatchObject({ state: "requested", job_id: "8001", tries: 1 });
+    await stub.closeReplayJob("8001", "Incomplete", "internal error", T2);
+    expect((await stub.gaps())[0]).toMatchObject({ state: "failed", tries: 1, failed_at: T2, note: expect.stringContaining("internal error") });
+
+    // The retry: a second job, a second try; its Complete keeps the count.
+    await stub.createReplayJob({ ...job, job_id: "8002" }, gap);
+    expect((await stub.gaps())[0]).toMatchObject({ state: "requested", job_id: "8002", tries: 2, note: null });
+    await stub.closeReplayJob("8002", "Complete", null, "2026-03-10T15:00:00.000Z");
+    expect((await stub.gaps())[0]).toMatchObject({ state: "done", tries: 2 });
+  });
+
+  it("links a manual job to the failed gaps entirely inside its window (counting the try), not a given-up one", async () => {
+    const app = "reg-tries-manual";
+    const stub = registryFor(env, app);
+    const at = (hhmm: string) => `2026-03-10T${hhmm}:00.000Z`;
+    const inside = await downBetween(stub, hook, at("10:00"), at("10:20"));
+    const partly = await downBetween(stub, hook, at("08:00"), at("09:30"));
+    const gaveUp = await downBetween(stub, hook, at("10:40"), at("10:50"));
+    const first = { webhook_id: "1001", requested_at: new Date().toISOString(), requested_by: "revalidation" };
+    await stub.createReplayJob({ ...first, job_id: "8101", from_date: at("08:00"), to_date: at("11:00") }, null);
+    await stub.closeReplayJob("8101", "Incomplete", "x side", T2);
+    await stub.updateGap(gaveUp, "given_up", "8101", "gave up: test");
+    expect((await stub.gaps()).map((g) => [g.id, g.state, g.tries])).toEqual([[inside, "failed", 1], [partly, "failed", 1], [gaveUp, "given_up", 1]]);
+
+    // As POST /admin/apps/:app/replay records it: no gap of its own (null), a window from 09:00.
+    const manual = await stub.createReplayJob({ ...first, requested_by: "admin", job_id: "8102", from_date: at("09:00"), to_date: at("11:00") }, null);
+    expect(manual.gap_ids).toEqual([inside]);
+    const byId = new Map((await stub.gaps()).map((g) => [g.id, g]));
+    expect(byId.get(inside)).toMatchObject({ state: "requested", job_id: "8102", tries: 2 });
+    expect(byId.get(partly)).toMatchObject({ state: "failed", job_id: "8101", tries: 1 });
+    expect(byId.get(gaveUp)).toMatchObject({ state: "given_up", job_id: "8101", tries: 1 });
+  });
+
+  it("skips a deleted webhook's failed gaps (no retry can reach them: Replay is per webhook)", async () => {
+    const stub = registryFor(env, "reg-tries-deleted");
+    const gap = await downBetween(stub, hook, "2026-03-10T10:00:00.000Z", "2026-03-10T10:20:00.000Z");
+    await stub.createReplayJob({ job_id: "8201", webhook_id: "1001", from_date: "2026-03-10T10:00:00.000Z", to_date: "2026-03-10T10:30:00.000Z", requested_at: new Date().toISOString(), requested_by: "admin" }, null);
+    await stub.closeReplayJob("8201", "Incomplete", "x side", T2);
+    expect(await stub.removeWebhook("1001")).toBe(true);
+    expect((await stub.gaps()).find((g) => g.id === gap)).toMatchObject({ state: "skipped", note: "webhook deleted" });
+  });
+
+  it("migrates a gaps table made before tries / failed_at: adds the columns once and backfills them", async () => {
+    const { ensureRegistrySchema } = await import("../../src/state/registry-schema.ts");
+    const stub = registryFor(env, "reg-tries-migrate");
+    const result = await runInDurableObject(stub, (_i: Registry, state) => {
+      const sql = state.storage.sql;
+      // The table as the first release created it, with a row in each relevant state.
+      sql.exec("DROP TABLE gaps");
+      sql.exec("CREATE TABLE gaps (id INTEGER PRIMARY KEY AUTOINCREMENT, webhook_id TEXT NOT NULL, from_at TEXT NOT NULL, to_at TEXT, state TEXT NOT NULL, job_id TEXT, note TEXT)");
+      sql.exec("INSERT INTO replay_jobs (job_id, webhook_id, from_date, to_date, requested_at, requested_by, state, state_description, closed_at) VALUES ('old1', '1001', ?, ?, ?, 'revalidation', 'Incomplete', 'x side', ?)", T0, T1, T1, T2);
+      sql.exec("INSERT INTO gaps (webhook_id, from_at, to_at, state, job_id, note) VALUES ('1001', ?, ?, 'failed', 'old1', 'replay job Incomplete: x side')", T0, T1);
+      sql.exec("INSERT INTO gaps (webhook_id, from_at, to_at, state, job_id, note) VALUES ('1001', ?, ?, 'closed', NULL, NULL)", T1, T2);
+      ensureRegistrySchema(sql);
+      ensureRegistrySchema(sql); // idempotent: a second run adds nothing and keeps the values
+      const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('gaps')").toArray().map((c) => c.name);
+      return { columns };
+    });
+    expect(result.columns.filter((c) => c === "tries" || c === "failed_at")).toEqual(["tries", "failed_at"]);
+    expect((await stub.gaps()).map((g) => [g.state, g.tries, g.failed_at])).toEqual([["failed", 1, T2], ["closed", 0, null]]);
+    // And the migrated table works as a new one: linking counts on from the backfilled value.
+    const gap = (await stub.gaps())[0]!.id;
+    await stub.createReplayJob({ job_id: "old2", webhook_id: "1001", from_date: T0, to_date: T1, requested_at: new Date().toISOString(), requested_by: "revalidation" }, gap);
+    expect((await stub.gaps())[0]).toMatchObject({ state: "requested", tries: 2 });
+  });
+});

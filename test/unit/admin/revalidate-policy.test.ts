@@ -37,7 +37,7 @@ describe("decideRecheck", () => {
 });
 
 const gap = (from: number, to: number | null, state: GapRow["state"] = "closed", id = 1): GapRow =>
-  ({ id, webhook_id: "w1", from_at: iso(from), to_at: to === null ? null : iso(to), state, job_id: null, note: null });
+  ({ id, webhook_id: "w1", from_at: iso(from), to_at: to === null ? null : iso(to), state, job_id: null, note: null, tries: 0, failed_at: null });
 
 describe("planReplay", () => {
   it("requests the closed gap once it is old enough, in whole minutes", () => {
