@@ -23,6 +23,7 @@ Commands:
   subscriptions count                 X's count and ours
   subscriptions check USER_ID         is the user subscribed?
   subscriptions remove USER_ID        unsubscribe a user
+  subscriptions reconcile             compare with X now; re-subscribe users X dropped
   replay --from ISO --to ISO          request a Replay job for a window (UTC)
   replay list                         replay jobs and their state
   revalidate [--force]                run the webhook revalidation now
@@ -116,8 +117,10 @@ export function planCall(positionals: readonly string[], v: Values): Call {
           return { method: "GET", path: `${base}/subscriptions/${encodeURIComponent(need(rest[0], "USER_ID"))}` };
         case "remove":
           return { method: "DELETE", path: `${base}/subscriptions/${encodeURIComponent(need(rest[0], "USER_ID"))}` };
+        case "reconcile":
+          return { method: "POST", path: `${base}/subscriptions/reconcile` };
         default:
-          throw new UsageError(`unknown subscriptions command "${sub ?? ""}" (add, list, count, check, remove)`);
+          throw new UsageError(`unknown subscriptions command "${sub ?? ""}" (add, list, count, check, remove, reconcile)`);
       }
     case "replay":
       if (sub === "list") return { method: "GET", path: `${base}/replay` };
@@ -167,6 +170,23 @@ export function deadLetterCountsLine(body: unknown): string | null {
   const from = typeof counts.by_from === "object" && counts.by_from !== null ? tallies(counts.by_from as Record<string, unknown>) : "";
   const apps = typeof counts.by_app === "object" && counts.by_app !== null ? tallies(counts.by_app as Record<string, unknown>) : "";
   return n === 0 ? "0 dead letters" : `${n} dead letter${n === 1 ? "" : "s"} (by origin: ${from}; by app: ${apps})`;
+}
+
+/**
+ * Pure: for `status`, one line per app saying when it last received a delivery from X (the first
+ * thing to look at when a sample "stopped receiving"), or null when the body is not app health.
+ */
+export function lastDeliveryLines(body: unknown): string | null {
+  const b = body as { apps?: unknown; app?: unknown } | null;
+  const apps = Array.isArray(b?.apps) ? (b.apps as unknown[]) : typeof b?.app === "string" ? [b] : [];
+  const lines = apps.flatMap((a) => {
+    const h = a as { app?: unknown; last_delivery_at?: unknown; silence_alert_hours?: unknown } | null;
+    if (typeof h?.app !== "string") return [];
+    const last = typeof h.last_delivery_at === "string" ? h.last_delivery_at : "never recorded";
+    const alert = typeof h.silence_alert_hours === "number" ? `silence alert after ${h.silence_alert_hours} h` : "silence alert off";
+    return [`${h.app}: last delivery from X ${last} (${alert})`];
+  });
+  return lines.length === 0 ? null : lines.join("\n");
 }
 
 /** Short human output: the error's message and fix, or the response as indented lines. */
@@ -235,7 +255,8 @@ export async function main(argv: readonly string[], environment: Record<string, 
     return 1;
   }
   if (!v.json) {
-    const header = parsed.positionals[0] === "dead-letters" ? deadLetterCountsLine(body) : null;
+    const cmd = parsed.positionals[0];
+    const header = cmd === "dead-letters" ? deadLetterCountsLine(body) : cmd === "status" ? lastDeliveryLines(body) : null;
     process.stdout.write(`${header === null ? "" : `${header}\n`}${human(body)}\n`);
   }
   return 0;

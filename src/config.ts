@@ -38,6 +38,11 @@ export interface AppConfig {
    * Default false: X scopes deliveries by `for_user_id`, and so do we.
    */
   collapseAcrossUsers: boolean;
+  /**
+   * APPS `silence_alert_hours`: this app's own silence threshold (1-720), or null to turn the
+   * silence alert off for it. Absent: the deployment's `SILENCE_ALERT_HOURS` applies.
+   */
+  silenceAlertHours?: number | null;
 }
 
 export interface Config {
@@ -75,6 +80,16 @@ export interface Config {
    * or "public" (anyone: their events then reach you and count against X's subscription cap).
    */
   oauthStart: OAuthStartPolicy;
+  /**
+   * Alert when an app with subscribed users and a valid webhook has received no delivery for this
+   * many hours (`SILENCE_ALERT_HOURS`, 1-720); null (the default): off. See cron/silence-check.ts.
+   */
+  silenceAlertHours: number | null;
+  /**
+   * Compare X's subscription list with the Registry's and re-subscribe users X dropped at most
+   * every this many hours (`SUBSCRIPTION_RECONCILE_HOURS`); 0 turns the cron's run off.
+   */
+  subscriptionReconcileHours: number;
 }
 
 export const OAUTH_START_POLICIES = ["invite", "public"] as const;
@@ -111,6 +126,13 @@ export const MIN_FORWARD_MAX_HOLD_HOURS = 1;
  * (SPILLED_ENVELOPE_TTL_SECONDS), which must also cover the attempts before and after a hold.
  */
 export const MAX_FORWARD_MAX_HOLD_HOURS = 300;
+/** `SILENCE_ALERT_HOURS` bounds: an hour at least (quiet hours are normal), 30 days at most. */
+export const MIN_SILENCE_ALERT_HOURS = 1;
+export const MAX_SILENCE_ALERT_HOURS = 720;
+/** Six hours: X's list endpoint allows 50 calls / 15 min (v1.1), so this costs next to nothing. */
+export const DEFAULT_SUBSCRIPTION_RECONCILE_HOURS = 6;
+/** A week: a longer interval would let a dropped user stay silent too long to be "no silent stop". */
+export const MAX_SUBSCRIPTION_RECONCILE_HOURS = 168;
 
 /**
  * The name of an app's secret. App `default` reads the bare name (`X_CONSUMER_SECRET`), so a
@@ -158,6 +180,7 @@ interface AppSpec {
   env_name?: string;
   webhook_url?: string;
   collapse_across_users?: boolean;
+  silence_alert_hours?: number | null;
 }
 
 function readAppSpecs(src: ConfigSource): AppSpec[] {
@@ -178,7 +201,7 @@ function readAppSpecs(src: ConfigSource): AppSpec[] {
     }
     const o = item as Record<string, unknown>;
     for (const k of Object.keys(o)) {
-      if (!["name", "flavour", "env_name", "webhook_url", "collapse_across_users"].includes(k)) {
+      if (!["name", "flavour", "env_name", "webhook_url", "collapse_across_users", "silence_alert_hours"].includes(k)) {
         throw new ConfigError(`APPS[${i}].${k}`, "is not a known app setting");
       }
     }
@@ -195,6 +218,13 @@ function readAppSpecs(src: ConfigSource): AppSpec[] {
         throw new ConfigError(`APPS[${i}].collapse_across_users`, "must be true or false");
       }
       spec.collapse_across_users = o.collapse_across_users;
+    }
+    if (o.silence_alert_hours !== undefined) {
+      const h = o.silence_alert_hours;
+      if (h !== null && !(typeof h === "number" && Number.isInteger(h) && h >= MIN_SILENCE_ALERT_HOURS && h <= MAX_SILENCE_ALERT_HOURS)) {
+        throw new ConfigError(`APPS[${i}].silence_alert_hours`, `must be a whole number of hours from ${MIN_SILENCE_ALERT_HOURS} to ${MAX_SILENCE_ALERT_HOURS}, or null (off)`);
+      }
+      spec.silence_alert_hours = h;
     }
     return spec;
   });
@@ -231,6 +261,7 @@ function buildApp(src: ConfigSource, spec: AppSpec, i: number): AppConfig {
     collapseAcrossUsers: spec.collapse_across_users ?? false,
   };
   if (spec.env_name !== undefined) app.envName = spec.env_name;
+  if (spec.silence_alert_hours !== undefined) app.silenceAlertHours = spec.silence_alert_hours;
   const previous = str(src, secretName("X_CONSUMER_SECRET_PREVIOUS", spec.name));
   if (previous !== undefined) app.previousConsumerSecret = previous;
   if (spec.webhook_url !== undefined) {
@@ -309,7 +340,14 @@ export function parseConfig(src: ConfigSource): Config {
       MAX_CRC_STALE_AFTER_SECONDS,
     ),
     oauthStart: oauthStart(src),
+    silenceAlertHours: optionalInt(src, "SILENCE_ALERT_HOURS", MIN_SILENCE_ALERT_HOURS, MAX_SILENCE_ALERT_HOURS),
+    subscriptionReconcileHours: int(src, "SUBSCRIPTION_RECONCILE_HOURS", DEFAULT_SUBSCRIPTION_RECONCILE_HOURS, 0, MAX_SUBSCRIPTION_RECONCILE_HOURS),
   };
+}
+
+/** A whole number in [min, max], or null when unset or blank (the feature is off). */
+function optionalInt(src: ConfigSource, key: string, min: number, max: number): number | null {
+  return str(src, key) === undefined ? null : int(src, key, min, min, max);
 }
 
 /** A positive decimal (e.g. requests per second, "0.5" allowed), or null when unset. */

@@ -1,16 +1,19 @@
 /**
  * GET /admin/apps and GET /admin/apps/:app: each app's health from its Registry plus the last
- * CRC X sent (the hot path's KV record), and which management credentials are configured
+ * CRC X sent (the hot path's KV record), when it last received a delivery, and which management credentials are configured
  * (names only: never values).
  */
 import type { AppConfig } from "../config.ts";
 import { replaySupported } from "../cron/revalidate-policy.ts";
+import { silenceThreshold } from "../cron/silence-check.ts";
 import { readCrcLast } from "../state/kv-mirror.ts";
 import type { AppContext } from "./context.ts";
 
 export async function appHealth(ctx: AppContext): Promise<Record<string, unknown>> {
   const nowMs = ctx.deps.now();
-  const [health, crc] = await Promise.all([ctx.registry.health(nowMs), readCrcLast(ctx.env.STATE_KV, ctx.app.name)]);
+  const [health, crc, delivery] = await Promise.all([
+    ctx.registry.health(nowMs), readCrcLast(ctx.env.STATE_KV, ctx.app.name), ctx.registry.lastDelivery(),
+  ]);
   const w = health.webhook;
   const lastCrc = crc?.at && (!w?.last_crc_at || crc.at > w.last_crc_at) ? crc.at : (w?.last_crc_at ?? null);
   return {
@@ -29,10 +32,15 @@ export async function appHealth(ctx: AppContext): Promise<Record<string, unknown
       last_recheck_error: w.last_recheck_error,
     },
     last_crc_from_x: lastCrc,
+    // Recorded by the ingest consumer at most once a minute (pipeline/last-delivery.ts): may lag ~1 min.
+    last_delivery_at: delivery?.at ?? null,
+    last_event_created_at: delivery?.event_created_at ?? null,
+    silence_alert_hours: silenceThreshold(ctx.config, ctx.app),
     subscription_count: health.subscription_count,
     open_replay_job: health.open_replay_job,
     open_gap: health.open_gap,
     last_revalidation: health.last_revalidation_json === null ? null : (JSON.parse(health.last_revalidation_json) as unknown),
+    last_reconcile: health.last_reconcile_json === null ? null : (JSON.parse(health.last_reconcile_json) as unknown),
   };
 }
 

@@ -16,7 +16,7 @@ import { appFrom, configFrom, jsonBody, xErrorResponse } from "./http.ts";
 import { createInvite } from "./invites.ts";
 import { getSpilledEnvelope } from "./spill.ts";
 import { getReplayJob, listReplayJobs, requestReplay } from "./replay.ts";
-import { addSubscription, checkSubscription, countSubscriptions, listSubscriptions, removeSubscription } from "./subscriptions.ts";
+import { addSubscription, checkSubscription, countSubscriptions, listSubscriptions, reconcileSubscriptions, removeSubscription } from "./subscriptions.ts";
 import { deleteWebhook, listWebhooks, recheckWebhook, registerWebhook } from "./webhooks.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
@@ -50,6 +50,7 @@ export function createAdminRouter(deps: ControlDeps = defaultDeps) {
     .get("/apps/:app/subscriptions", perApp(listSubscriptions))
     .post("/apps/:app/subscriptions", perApp(addSubscription))
     .get("/apps/:app/subscriptions/count", perApp(countSubscriptions))
+    .post("/apps/:app/subscriptions/reconcile", perApp(reconcileSubscriptions))
     .get("/apps/:app/subscriptions/:user_id", perApp(checkSubscription))
     .delete("/apps/:app/subscriptions/:user_id", perApp(removeSubscription))
     .post("/apps/:app/replay", perApp(requestReplay))

@@ -3,6 +3,8 @@
  * check, list (X's view and ours, differences flagged), count, remove.
  */
 import type { IRequest } from "itty-router";
+import { reconcileApp } from "../cron/reconcile.ts";
+import { reconcileSettingsFrom } from "../cron/reconcile-policy.ts";
 import { openToken, sealToken } from "../state/token-seal.ts";
 import type { UserToken } from "../x-api/types.ts";
 import { sealKey, withX, type AppContext } from "./context.ts";
@@ -89,3 +91,13 @@ export async function removeSubscription(ctx: AppContext, req: IRequest): Promis
   return Response.json({ webhook_id: webhookId, user_id: userId, removed: true });
 }
 
+
+/**
+ * POST .../subscriptions/reconcile: reconcile now, whatever the interval or the off switch say
+ * (src/cron/reconcile.ts). 200 with the outcome (its `status` says whether it completed);
+ * 409 with the outcome when it could not run (no bearer token, webhook missing or invalid).
+ */
+export async function reconcileSubscriptions(ctx: AppContext): Promise<Response> {
+  const outcome = await reconcileApp(ctx, reconcileSettingsFrom(ctx.config), { force: true });
+  return Response.json(outcome, { status: outcome.status === "skipped" ? 409 : 200 });
+}

@@ -9,7 +9,10 @@ import { appContext, defaultDeps, type ControlDeps } from "../admin/context.ts";
 import { getConfig } from "../config.ts";
 import { checkDeadLetters, type DeadLetterCheckOutcome } from "./dead-letter-check.ts";
 import { revalidateApp, type RevalidationOutcome } from "./revalidate.ts";
+import { reconcileAfterRevalidation } from "./reconcile.ts";
+import { reconcileSettingsFrom } from "./reconcile-policy.ts";
 import { settingsFrom } from "./revalidate-policy.ts";
+import { checkSilence, type SilenceCheckOutcome } from "./silence-check.ts";
 
 export async function revalidateAll(env: Env, deps: ControlDeps = defaultDeps): Promise<RevalidationOutcome[]> {
   const config = getConfig(env);
@@ -18,7 +21,11 @@ export async function revalidateAll(env: Env, deps: ControlDeps = defaultDeps): 
   const failures: unknown[] = [];
   for (const app of config.apps.values()) {
     try {
-      outcomes.push(await revalidateApp(appContext(env, config, app, deps), settings));
+      const ctx = appContext(env, config, app, deps);
+      const outcome = await revalidateApp(ctx, settings);
+      outcomes.push(outcome);
+      // After revalidation, only with a valid webhook: reconciliation never starves it (reconcile.ts).
+      await reconcileAfterRevalidation(ctx, outcome, reconcileSettingsFrom(config));
     } catch (err) {
       failures.push(err);
       console.error(JSON.stringify({ msg: "revalidation failed", app: app.name, error: err instanceof Error ? `${err.name}: ${err.message}` : "unknown" }));
@@ -43,12 +50,20 @@ export async function runScheduled(controller: ScheduledController, env: Env, _c
     failure ??= err;
     console.error(JSON.stringify({ msg: "dead-letter check failed", error: err instanceof Error ? `${err.name}: ${err.message}` : "unknown" }));
   }
+  // Apps silent for longer than SILENCE_ALERT_HOURS (off by default); it logs its own failures.
+  let silence: SilenceCheckOutcome[] = [];
+  try {
+    silence = await checkSilence(env);
+  } catch (err) {
+    failure ??= err;
+  }
   console.log(JSON.stringify({
     msg: "scheduled revalidation done",
     cron: controller.cron,
     ok: failure === null,
     apps: outcomes.map((o) => ({ app: o.app, status: o.status })),
     dead_letters: deadLetters,
+    silence,
   }));
   if (failure !== null) throw failure;
 }

@@ -193,10 +193,22 @@ function webhookBlock(a) {
   ];
 }
 
+/** The last subscription reconciliation with X (users X dropped and what was done). */
+function reconcileView(r) {
+  if (!r) return el("p", { class: "muted", text: "No subscription reconciliation has run yet." });
+  return kv([
+    ["Last reconcile", when(r.checked_at) + " (" + r.status + ")" + (r.detail ? ": " + r.detail : "")],
+    ["X / here", r.at_x + " / " + r.ours],
+    ["Re-subscribed", r.resubscribed.join(", ") || "none"], ["Removed (token rejected)", r.removed.join(", ") || "none"],
+    ["Failed", r.failed.map((f) => f.user_id + ": " + f.reason).join("; ") || "none"], ["Unknown at X", r.unknown.join(", ") || "none"],
+  ]);
+}
+
 function subscriptionsBlock(a) {
   const atX = el("div");
   return [
     el("h3", { text: "Subscriptions (" + a.subscription_count + " active)" }),
+    reconcileView(a.last_reconcile),
     el("p", null, actionButton("Compare with X", async () => {
       try {
         const [list, count] = await Promise.all([api("subscriptionsAtX", { app: a.app }), api("subscriptionCount", { app: a.app })]);
@@ -237,7 +249,7 @@ function appSection(a) {
   const creds = Object.entries(a.credentials || {}).filter(([, v]) => v).map(([k]) => k);
   return el("section", null,
     el("h2", { text: "App " + a.app }),
-    kv([["Flavour", a.flavour], ["Management credentials", creds.join(", ") || "none: calls to X will fail"]]),
+    kv([["Flavour", a.flavour], ["Management credentials", creds.join(", ") || "none: calls to X will fail"], ["Last delivery from X", when(a.last_delivery_at)]]),
     webhookBlock(a),
     el("h3", { text: "Last revalidation" }),
     outcomeView(a.last_revalidation),

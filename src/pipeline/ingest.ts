@@ -10,6 +10,8 @@
  *   backoff;
  * - another consumer holds the lease on some event ("busy"): the rest is published, the message
  *   retried shortly, by which time the other consumer has committed (then skipped) or given up.
+ * After the batch, each app's newest delivery time is recorded (throttled, best effort) for the
+ * admin status and the silence alert: see last-delivery.ts.
  */
 import type { Envelope } from "../events/envelope.ts";
 import { normaliseDelivery, PoisonPayloadError } from "../events/normalise.ts";
@@ -22,6 +24,8 @@ import { backoffSeconds, INGEST_BACKOFF } from "./retry.ts";
 import { publishEnvelopes } from "./publish.ts";
 import { dedupKey, dedupShard, dedupShardName } from "./dedup-keys.ts";
 import type { DedupStatus } from "../state/dedup.ts";
+import { registryFor } from "../state/registry.ts";
+import { BatchDeliveries, lastDeliveryRecorder, newestCreatedAt } from "./last-delivery.ts";
 
 /** How long a consumer holds an event while it publishes it. */
 export const DEDUP_LEASE_MS = 30_000;
@@ -120,12 +124,14 @@ function groupByShard(claims: readonly Claim[]): Map<number, string[]> {
   return m;
 }
 
-async function processMessage(env: Env, msg: Message<unknown>): Promise<Outcome> {
+async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDeliveries): Promise<Outcome> {
   const body = msg.body;
   if (!isIngestMessage(body)) throw new PermanentFailure("malformed ingest message (not an IngestMessage v1)");
   const config = getConfig(env);
   const app = config.apps.get(body.app);
   if (app === undefined) throw new PermanentFailure(`unknown app "${body.app}"`);
+  // X delivered to this app (even if the body turns out to be poison): telemetry, see last-delivery.ts.
+  seen.note(app.name, body.received_at);
   const text = decodeBody(await readBody(env, body));
   let envelopes: Envelope[];
   try {
@@ -134,6 +140,7 @@ async function processMessage(env: Env, msg: Message<unknown>): Promise<Outcome>
     if (error instanceof PoisonPayloadError) throw new PermanentFailure(`poison payload (${error.reason}): ${error.message}`);
     throw error;
   }
+  seen.note(app.name, body.received_at, newestCreatedAt(envelopes));
   await applyControlEvents(env, envelopes);
   const busy = await dedupAndPublish(env, config, app, msg.id, envelopes);
   if (busy) return { kind: "retry", delaySeconds: BUSY_RETRY_SECONDS };
@@ -148,10 +155,10 @@ async function processMessage(env: Env, msg: Message<unknown>): Promise<Outcome>
   return { kind: "ack" };
 }
 
-async function handleOne(env: Env, msg: Message<unknown>): Promise<void> {
+async function handleOne(env: Env, msg: Message<unknown>, seen: BatchDeliveries): Promise<void> {
   let outcome: Outcome;
   try {
-    outcome = await processMessage(env, msg);
+    outcome = await processMessage(env, msg, seen);
   } catch (error) {
     if (error instanceof PermanentFailure && isIngestMessage(msg.body)) {
       await deadLetterOrRetry(env, msg, msg.body, error.message);
@@ -189,5 +196,9 @@ async function deadLetterOrRetry(env: Env, msg: Message<unknown>, original: Inge
 
 /** Every message decided on its own, concurrently: one slow or poison delivery never holds up the rest. */
 export async function handleIngestBatch(batch: MessageBatch, env: Env): Promise<void> {
-  await Promise.all(batch.messages.map((msg) => handleOne(env, msg)));
+  const seen = new BatchDeliveries();
+  await Promise.all(batch.messages.map((msg) => handleOne(env, msg, seen)));
+  // Only after every message is decided, and it never throws: telemetry cannot change an ack or
+  // a retry. At most one Registry write per app per minute (last-delivery.ts).
+  await lastDeliveryRecorder.record(seen, (app, value) => registryFor(env, app).recordLastDelivery(value));
 }

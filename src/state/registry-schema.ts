@@ -26,7 +26,9 @@ export const REGISTRY_SCHEMA = [
     subscribed_by TEXT NOT NULL,
     status TEXT NOT NULL,
     status_at TEXT NOT NULL,
-    status_reason TEXT
+    status_reason TEXT,
+    resubscribed_at TEXT,
+    resubscribe_count INTEGER NOT NULL DEFAULT 0
   )`,
   `CREATE TABLE IF NOT EXISTS user_tokens (
     user_id TEXT PRIMARY KEY,
@@ -84,7 +86,16 @@ const GAP_COLUMNS_ADDED: readonly (readonly [name: string, definition: string])[
 ];
 
 /**
- * Create the tables, and bring an existing object's `gaps` table up to date (run by the
+ * Columns added to `subscriptions` by subscription reconciliation (src/cron/reconcile.ts); same
+ * rule as GAP_COLUMNS_ADDED. No backfill: an older row was never re-subscribed.
+ */
+const SUBSCRIPTION_COLUMNS_ADDED: readonly (readonly [name: string, definition: string])[] = [
+  ["resubscribed_at", "TEXT"],
+  ["resubscribe_count", "INTEGER NOT NULL DEFAULT 0"],
+];
+
+/**
+ * Create the tables, and bring an existing object's `gaps` and `subscriptions` tables up to date (run by the
  * Registry's constructor, so every object migrates itself on first use after a deploy).
  * Idempotent. Backfill for rows older than the columns: a gap that was linked to a job had
  * one try; a failed gap failed when its job closed.
@@ -97,6 +108,10 @@ export function ensureRegistrySchema(sql: SqlStorage): void {
   if (missing.some(([name]) => name === "tries")) sql.exec("UPDATE gaps SET tries = 1 WHERE job_id IS NOT NULL");
   if (missing.some(([name]) => name === "failed_at")) {
     sql.exec("UPDATE gaps SET failed_at = (SELECT closed_at FROM replay_jobs WHERE replay_jobs.job_id = gaps.job_id) WHERE state = 'failed'");
+  }
+  const haveSubs = new Set(sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('subscriptions')").toArray().map((c) => c.name));
+  for (const [name, definition] of SUBSCRIPTION_COLUMNS_ADDED) {
+    if (!haveSubs.has(name)) sql.exec(`ALTER TABLE subscriptions ADD COLUMN ${name} ${definition}`);
   }
 }
 
@@ -119,7 +134,11 @@ export interface WebhookRow {
   updated_at: string;
 }
 
-export type SubscriptionStatus = "active" | "removed" | "revoked";
+/**
+ * `dropped_at_x`: reconciliation found X no longer lists the user and no stored token to
+ * re-subscribe with; it becomes active again when X lists the user again or the user signs in.
+ */
+export type SubscriptionStatus = "active" | "removed" | "revoked" | "dropped_at_x";
 
 export interface SubscriptionRow {
   user_id: string;
@@ -132,6 +151,10 @@ export interface SubscriptionRow {
   status_reason: string | null;
   /** Whether a sealed user token is stored for this user. */
   has_token: boolean;
+  /** Last time reconciliation re-subscribed the user after X dropped them; null if never. */
+  resubscribed_at: string | null;
+  /** How many times reconciliation re-subscribed the user. */
+  resubscribe_count: number;
 }
 
 /** "open" until X's `replay_job_status` event closes it as "Complete" or "Incomplete". */
@@ -200,6 +223,8 @@ export interface RegistryHealth {
   open_gap: GapRow | null;
   /** The last revalidation outcome as JSON text (RPC cannot carry `unknown`). */
   last_revalidation_json: string | null;
+  /** The last subscription reconciliation outcome as JSON text; null before the first. */
+  last_reconcile_json: string | null;
 }
 
 // ---- row mappers (SQLite values to the shapes above) ----------------------------------------
@@ -224,6 +249,7 @@ export function toSubscription(r: SqlRow): SubscriptionRow {
     user_id: String(r.user_id), screen_name: str(r.screen_name), subscribed_at: String(r.subscribed_at),
     subscribed_by: String(r.subscribed_by), status: String(r.status) as SubscriptionRow["status"],
     status_at: String(r.status_at), status_reason: str(r.status_reason), has_token: Number(r.has_token) === 1,
+    resubscribed_at: str(r.resubscribed_at), resubscribe_count: Number(r.resubscribe_count ?? 0),
   };
 }
 

@@ -74,3 +74,42 @@ export function applyRevoke(sql: SqlStorage, userId: string, revokedAtIso: strin
   sql.exec("DELETE FROM user_tokens WHERE user_id = ? AND stored_at <= ?", userId, cutoff);
   return n > 0;
 }
+
+/** What a subscription reconciliation (src/cron/reconcile.ts) found and did, to record at once. */
+export interface ReconcileChanges {
+  /** Re-subscribed at X with their stored token: stay (or become again) active, stamped. */
+  resubscribed: readonly string[];
+  /** Missing at X with no token to re-subscribe with (or none that opens): `dropped_at_x`. */
+  dropped: readonly string[];
+  /** X rejected the stored token: removed and the token deleted, as a revoke does. */
+  removed: readonly { user_id: string; reason: string }[];
+  /** Listed by X: a `dropped_at_x` row becomes active again; a user we do not have (or removed) is recorded, source "x", no token. */
+  seenAtX: readonly string[];
+}
+
+/** Apply a reconciliation's changes. Each step is idempotent, so a repeated call changes nothing more. */
+export function applyReconcile(sql: SqlStorage, c: ReconcileChanges, nowIso: string): void {
+  for (const id of c.resubscribed) {
+    sql.exec(
+      `UPDATE subscriptions SET resubscribed_at = ?, resubscribe_count = resubscribe_count + 1,
+         status = 'active', status_at = CASE WHEN status = 'active' THEN status_at ELSE ? END,
+         status_reason = CASE WHEN status = 'active' THEN status_reason ELSE 're-subscribed after X dropped it' END
+       WHERE user_id = ? AND status IN ('active', 'dropped_at_x')`,
+      nowIso, nowIso, id,
+    );
+  }
+  for (const id of c.dropped) {
+    sql.exec(
+      "UPDATE subscriptions SET status = 'dropped_at_x', status_at = ?, status_reason = 'X no longer lists it; no usable stored token to re-subscribe' WHERE user_id = ? AND status = 'active'",
+      nowIso, id,
+    );
+  }
+  for (const r of c.removed) removeSubscription(sql, r.user_id, r.reason, nowIso);
+  for (const id of c.seenAtX) {
+    const restored = sql.exec(
+      "UPDATE subscriptions SET status = 'active', status_at = ?, status_reason = 'listed by X again' WHERE user_id = ? AND status = 'dropped_at_x'",
+      nowIso, id,
+    ).rowsWritten;
+    if (restored === 0) upsertSubscription(sql, { user_id: id, screen_name: null, by: "x", sealed: null }, nowIso);
+  }
+}

@@ -34,9 +34,14 @@ import {
   subscriptionsSnapshot,
   type MirrorRecord,
 } from "./kv-mirror.ts";
+import { LAST_DELIVERY_META, mergeLastDelivery, type LastDelivery } from "../pipeline/last-delivery.ts";
 
 export { REPLAY_JOB_ASSUMED_OVER_MS } from "./registry-replay.ts";
 export { REVOKE_CLOCK_TOLERANCE_MS } from "./registry-subscriptions.ts";
+export type { ReconcileChanges } from "./registry-subscriptions.ts";
+
+/** Meta key of the last subscription reconciliation outcome (JSON; src/cron/reconcile.ts). */
+export const LAST_RECONCILE_META = "last_reconcile";
 
 /** The stub for an app's Registry. */
 export function registryFor(env: Env, app: string): DurableObjectStub<Registry> {
@@ -76,6 +81,7 @@ export class Registry extends DurableObject<Env> {
       open_replay_job: this.openReplayJob(nowMs),
       open_gap: this.gaps().find((g) => g.state === "open") ?? null,
       last_revalidation_json: this.getMeta("last_revalidation"),
+      last_reconcile_json: this.getMeta(LAST_RECONCILE_META),
     };
   }
 
@@ -198,6 +204,16 @@ export class Registry extends DurableObject<Env> {
     return revoked;
   }
 
+  /**
+   * Record what a subscription reconciliation found and did (registry-subscriptions.ts
+   * applyReconcile), in one transaction, then mirror once.
+   */
+  async applyReconcile(changes: subs.ReconcileChanges, nowIso: string): Promise<SubscriptionRow[]> {
+    this.ctx.storage.transactionSync(() => subs.applyReconcile(this.sql, changes, nowIso));
+    await this.mirror();
+    return this.listSubscriptions(true);
+  }
+
   // ---- replay jobs (SQL in registry-replay.ts) ----------------------------------------------
 
   /**
@@ -262,6 +278,23 @@ export class Registry extends DurableObject<Env> {
 
   setMeta(key: string, value: string): void {
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+  }
+
+  /**
+   * The ingest consumer's "last delivery" telemetry (pipeline/last-delivery.ts), merged newest-wins
+   * in the object (one atomic step) so a late or retried batch never moves it back.
+   */
+  recordLastDelivery(value: LastDelivery): LastDelivery {
+    const merged = mergeLastDelivery(this.lastDelivery(), value) ?? value;
+    this.setMeta(LAST_DELIVERY_META, JSON.stringify(merged));
+    return merged;
+  }
+
+  lastDelivery(): LastDelivery | null {
+    const raw = this.getMeta(LAST_DELIVERY_META);
+    if (raw === null) return null;
+    const v = JSON.parse(raw) as Partial<LastDelivery>;
+    return typeof v.at === "string" ? { at: v.at, event_created_at: typeof v.event_created_at === "string" ? v.event_created_at : null } : null;
   }
 
   // ---- KV mirror --------------------------------------------------------------------------

@@ -448,3 +448,105 @@ describe("retrying a Replay that ended Incomplete (bounded), then giving up with
     err.mockRestore();
   });
 });
+
+describe("silence alert: an app with subscribers that stopped receiving (SILENCE_ALERT_HOURS)", () => {
+  // Imported here so the shared imports above stay as they are.
+  const load = () => import("../../src/cron/silence-check.ts");
+
+  /** A fresh app with a valid webhook, one alert receiver (an injected fetch: no HTTP server runs inside workerd) and a movable clock. */
+  async function silent(vars: Record<string, string> = { SILENCE_ALERT_HOURS: "24" }, opts: { subscribed?: boolean } = {}) {
+    const { checkSilence } = await load();
+    const name = `quiet${Math.floor(Math.random() * 1e9)}`;
+    const appEnv = { ...env, APPS: JSON.stringify([{ name }]), [`X_CONSUMER_SECRET_${name.toUpperCase()}`]: "s", ALERT_URL: "https://alerts.example/hook", ...vars } as Env;
+    const clock = { now: Date.parse("2026-11-24T20:00:00.000Z") };
+    const posts: Record<string, unknown>[] = [];
+    const fetcher = (async (_input: RequestInfo | URL, init?: RequestInit) => {
+      posts.push(JSON.parse(String(init?.body)) as Record<string, unknown>);
+      return new Response(null, { status: 204 });
+    }) as typeof fetch;
+    const registry = registryFor(env, name);
+    const longAgo = new Date(clock.now - 10 * 24 * H).toISOString();
+    await registry.recordWebhook({ id: "w1", url: `https://edge.example/webhooks/${name}`, valid: true, created_at: longAgo }, longAgo);
+    if (opts.subscribed ?? true) await registry.upsertSubscription({ user_id: "2244994945", screen_name: null, by: "test", sealed: null }, longAgo);
+    const err = vi.spyOn(console, "error");
+    const run = () => checkSilence(appEnv, { now: () => clock.now, fetcher });
+    const delivered = (at: number) => registry.recordLastDelivery({ at: new Date(at).toISOString(), event_created_at: null });
+    return { name, clock, posts, registry, run, delivered, err };
+  }
+
+  it("alerts once when silent past the threshold with subscribers, naming the app, the last delivery, the threshold and what to check", async () => {
+    const { name, clock, posts, run, delivered, err } = await silent();
+    const last = clock.now - 30 * H;
+    await delivered(last);
+    expect(await run()).toEqual([{ app: name, alerted: true, reason: null, last_delivery_at: new Date(last).toISOString(), silent_since: new Date(last).toISOString() }]);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toMatchObject({ source: "account-activity-edge", app: name, problem: "deliveries_silent", webhook_id: "w1" });
+    expect(posts[0]!.message).toContain(`App ${name} has received no delivery from X since ${new Date(last).toISOString()}`);
+    expect(posts[0]!.message).toContain("24 h threshold");
+    expect(posts[0]!.cause).toEqual(expect.stringContaining(`subscriptions list --app ${name}`));
+    // The next cron runs, still silent: no second alert inside the repeat window.
+    clock.now += 10 * M;
+    expect(await run()).toMatchObject([{ alerted: false, reason: "throttled" }]);
+    clock.now += 2 * H;
+    await run();
+    expect(posts).toHaveLength(1);
+    err.mockRestore();
+  });
+
+  it("with no delivery ever recorded, counts from the first subscription", async () => {
+    const { posts, run, err } = await silent();
+    expect(await run()).toMatchObject([{ alerted: true, last_delivery_at: null }]);
+    expect(posts[0]!.message).toMatch(/^No delivery has ever been recorded for app quiet\d+ \(users subscribed since /);
+    err.mockRestore();
+  });
+
+  it("raises nothing when no user is subscribed", async () => {
+    const { clock, posts, run, delivered, err } = await silent({ SILENCE_ALERT_HOURS: "24" }, { subscribed: false });
+    await delivered(clock.now - 30 * H);
+    expect(await run()).toMatchObject([{ alerted: false, reason: "no_subscribers" }]);
+    expect(posts).toEqual([]);
+    err.mockRestore();
+  });
+
+  it("is off by default: nothing checked, nothing raised", async () => {
+    const { clock, posts, run, delivered, err } = await silent({});
+    await delivered(clock.now - 30 * 24 * H);
+    expect(await run()).toEqual([]);
+    expect(posts).toEqual([]);
+    expect(err.mock.calls.map((c) => String(c[0])).filter((l) => l.includes("deliveries_silent"))).toEqual([]);
+    err.mockRestore();
+  });
+
+  it("a delivery after the alert quiets it; a new silence alerts again (before the repeat window would allow a repeat)", async () => {
+    const { clock, posts, run, delivered, err } = await silent({ SILENCE_ALERT_HOURS: "1" });
+    await delivered(clock.now - 2 * H);
+    await run();
+    expect(posts).toHaveLength(1);
+    const alertedAt = clock.now;
+
+    // Deliveries resume 10 min later: quiet for the next hour.
+    clock.now += 10 * M;
+    await delivered(clock.now);
+    clock.now += 50 * M;
+    expect(await run()).toMatchObject([{ alerted: false, reason: "receiving" }]);
+    expect(posts).toHaveLength(1);
+
+    // Silent again past the hour: a new alert, 1 h 20 min after the first (the repeat window is 6 h).
+    clock.now += 20 * M;
+    expect(await run()).toMatchObject([{ alerted: true }]);
+    expect(posts).toHaveLength(2);
+    expect(clock.now - alertedAt).toBeLessThan(DEFAULT_SETTINGS.alertRepeatMs);
+    err.mockRestore();
+  });
+
+  it("runs in scheduled() through the Worker and reports in the run's summary line", async () => {
+    const log = vi.spyOn(console, "log");
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: "*/10 * * * *" }), { ...env, SILENCE_ALERT_HOURS: "24" } as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    const done = log.mock.calls.map((c) => String(c[0])).find((l) => l.includes("scheduled revalidation done"));
+    // The test deployment's one app ("default") has no subscribers.
+    expect(JSON.parse(done!)).toMatchObject({ ok: true, silence: [{ app: "default", alerted: false, reason: "no_subscribers" }] });
+    log.mockRestore();
+  });
+});

@@ -19,7 +19,7 @@ describe("mirrorDecision", () => {
 
 describe("subscriptionsSnapshot", () => {
   const row = (user_id: string, status: SubscriptionRow["status"]): SubscriptionRow => ({
-    user_id, screen_name: null, subscribed_at: "2026-01-01T00:00:00.000Z", subscribed_by: "admin", status, status_at: "2026-01-01T00:00:00.000Z", status_reason: null, has_token: true,
+    user_id, screen_name: null, subscribed_at: "2026-01-01T00:00:00.000Z", subscribed_by: "admin", status, status_at: "2026-01-01T00:00:00.000Z", status_reason: null, has_token: true, resubscribed_at: null, resubscribe_count: 0,
   });
   it("lists active subscriptions only, sorted, without token details", () => {
     const snap = subscriptionsSnapshot("acme", [row("9", "active"), row("10", "revoked"), row("1", "active")]);
