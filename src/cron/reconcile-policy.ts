@@ -9,7 +9,7 @@
 import type { Config } from "../config.ts";
 import type { XApiErrorKind } from "../x-api/errors.ts";
 import type { SubscriptionRow } from "../state/registry-schema.ts";
-import { DEFAULT_SETTINGS } from "./revalidate-policy.ts";
+import { DEFAULT_SETTINGS, shouldAlert } from "./revalidate-policy.ts";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -132,7 +132,7 @@ export function settleRejections(rejected: readonly Rejection[], acceptedCount: 
 /** Whether to raise the drift alert, last raised at `lastAlertAt` (null: never); an unreadable stamp counts as never. */
 export function driftAlertDue(lastAlertAt: string | null, nowMs: number, settings: ReconcileSettings): boolean {
   const last = lastAlertAt === null ? NaN : Date.parse(lastAlertAt);
-  return Number.isNaN(last) || nowMs - last >= settings.alertRepeatMs;
+  return shouldAlert(Number.isNaN(last) ? null : last, nowMs, settings);
 }
 
 /** At most this many ids are named per list in the alert; the rest are counted. */

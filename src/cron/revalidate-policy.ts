@@ -194,7 +194,7 @@ export function planReplay(input: ReplayInput): ReplayPlan {
 }
 
 /** Whether to raise an alert for a problem last alerted at `lastMs` (null: never). */
-export function shouldAlert(lastMs: number | null, nowMs: number, settings: RevalidationSettings): boolean {
+export function shouldAlert(lastMs: number | null, nowMs: number, settings: Pick<RevalidationSettings, "alertRepeatMs">): boolean {
   return lastMs === null || nowMs - lastMs >= settings.alertRepeatMs;
 }
 
