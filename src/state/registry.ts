@@ -5,9 +5,10 @@
  * the persisted X rate-limit tracker. Schema: registry-schema.ts, docs/storage.md.
  *
  * It is the single writer for an app's state and it alone writes the KV mirror (kv-mirror.ts).
- * It never sees the token key: it stores sealed strings only. This file is the RPC surface,
- * webhooks and the mirror; the SQL for gaps and replay jobs is in registry-replay.ts, for
- * subscriptions and tokens in registry-subscriptions.ts (plain functions over SqlStorage).
+ * It never sees the token key: it stores sealed strings only. This file is the RPC surface
+ * and the mirror; the SQL is plain functions over SqlStorage in registry-webhooks.ts (webhooks,
+ * CRC and re-check history), registry-replay.ts (gaps, replay jobs) and registry-subscriptions.ts
+ * (subscriptions, tokens).
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -21,10 +22,11 @@ import {
   type SubscriptionRow,
   type WebhookRow,
   str,
-  toWebhook,
 } from "./registry-schema.ts";
 import * as replay from "./registry-replay.ts";
 import * as subs from "./registry-subscriptions.ts";
+import * as hooks from "./registry-webhooks.ts";
+import type { WebhookObservation } from "./registry-webhooks.ts";
 import {
   digestOf,
   mirrorDecision,
@@ -39,6 +41,7 @@ import { LAST_DELIVERY_META, mergeLastDelivery, type LastDelivery } from "../pip
 export { REPLAY_JOB_ASSUMED_OVER_MS } from "./registry-replay.ts";
 export { REVOKE_CLOCK_TOLERANCE_MS } from "./registry-subscriptions.ts";
 export type { ReconcileChanges } from "./registry-subscriptions.ts";
+export type { WebhookObservation } from "./registry-webhooks.ts";
 
 /** Meta key of the last subscription reconciliation outcome (JSON; src/cron/reconcile.ts). */
 export const LAST_RECONCILE_META = "last_reconcile";
@@ -46,13 +49,6 @@ export const LAST_RECONCILE_META = "last_reconcile";
 /** The stub for an app's Registry. */
 export function registryFor(env: Env, app: string): DurableObjectStub<Registry> {
   return env.REGISTRY.getByName(app);
-}
-
-export interface WebhookObservation {
-  id: string;
-  url: string;
-  valid: boolean;
-  created_at: string;
 }
 
 export class Registry extends DurableObject<Env> {
@@ -86,7 +82,7 @@ export class Registry extends DurableObject<Env> {
   }
 
   listWebhooks(): WebhookRow[] {
-    return this.sql.exec("SELECT * FROM webhooks ORDER BY created_at DESC").toArray().map(toWebhook);
+    return hooks.listWebhooks(this.sql);
   }
 
   currentWebhook(): WebhookRow | null {
@@ -98,61 +94,34 @@ export class Registry extends DurableObject<Env> {
    * opens a gap starting at the last moment it was known good (events after it may be lost).
    */
   async recordWebhook(w: WebhookObservation, nowIso: string): Promise<WebhookRow> {
-    this.applyValidity(w, w.valid, nowIso);
+    hooks.applyValidity(this.sql, w, w.valid, nowIso);
     await this.mirror();
-    return this.webhook(w.id)!;
+    return hooks.webhook(this.sql, w.id)!;
   }
 
   /** Replace our list with X's: rows X no longer has are removed. */
   async syncWebhooks(list: readonly WebhookObservation[], nowIso: string): Promise<WebhookRow[]> {
-    const ids = new Set(list.map((w) => w.id));
-    for (const row of this.listWebhooks()) if (!ids.has(row.id)) this.sql.exec("DELETE FROM webhooks WHERE id = ?", row.id);
-    for (const w of list) this.applyValidity(w, w.valid, nowIso);
+    hooks.syncWebhooks(this.sql, list, nowIso);
     await this.mirror();
     return this.listWebhooks();
   }
 
   async removeWebhook(id: string): Promise<boolean> {
-    const n = this.sql.exec("DELETE FROM webhooks WHERE id = ?", id).rowsWritten;
-    replay.skipWebhookGaps(this.sql, id, "webhook deleted");
+    const removed = hooks.removeWebhook(this.sql, id);
     await this.mirror();
-    return n > 0;
+    return removed;
   }
 
   async recordCrcSeen(id: string, atIso: string, ip: string | null): Promise<void> {
-    this.sql.exec("UPDATE webhooks SET last_crc_at = ?, last_crc_ip = ? WHERE id = ? AND (last_crc_at IS NULL OR last_crc_at < ?)", atIso, ip, id, atIso);
+    hooks.recordCrcSeen(this.sql, id, atIso, ip);
     await this.mirror();
   }
 
   /** Outcome of a PUT re-check. `error` is the XApiError kind and fix, never a secret. */
   async recordRecheck(id: string, ok: boolean, error: string | null, nowIso: string): Promise<WebhookRow | null> {
-    const row = this.webhook(id);
-    if (row === null) return null;
-    this.sql.exec("UPDATE webhooks SET last_recheck_at = ?, last_recheck_result = ?, last_recheck_error = ? WHERE id = ?", nowIso, ok ? "ok" : "failed", error, id);
-    this.applyValidity(row, ok, nowIso);
-    await this.mirror();
-    return this.webhook(id);
-  }
-
-  private webhook(id: string): WebhookRow | null {
-    const r = this.sql.exec("SELECT * FROM webhooks WHERE id = ?", id).toArray()[0];
-    return r ? toWebhook(r) : null;
-  }
-
-  private applyValidity(w: WebhookObservation, valid: boolean, nowIso: string): void {
-    const prev = this.webhook(w.id);
-    if (prev === null) {
-      this.sql.exec(
-        "INSERT INTO webhooks (id, url, valid, created_at, invalid_since, last_ok_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        w.id, w.url, valid ? 1 : 0, w.created_at, valid ? null : nowIso, valid ? nowIso : null, nowIso,
-      );
-    } else {
-      this.sql.exec(
-        "UPDATE webhooks SET url = ?, valid = ?, invalid_since = ?, last_ok_at = ?, updated_at = ? WHERE id = ?",
-        w.url, valid ? 1 : 0, valid ? null : (prev.invalid_since ?? nowIso), valid ? nowIso : prev.last_ok_at, nowIso, w.id,
-      );
-    }
-    replay.trackGap(this.sql, w.id, valid, prev?.last_ok_at ?? nowIso, nowIso);
+    const row = hooks.recordRecheck(this.sql, id, ok, error, nowIso);
+    if (row !== null) await this.mirror();
+    return row;
   }
 
   // ---- gaps (SQL in registry-replay.ts) -----------------------------------------------------
