@@ -24,6 +24,8 @@ Commands:
   subscriptions check USER_ID         is the user subscribed?
   subscriptions remove USER_ID        unsubscribe a user
   subscriptions reconcile             compare with X now; re-subscribe users X dropped
+  tokens reseal                       re-seal the app's stored user tokens with the current
+                                      TOKEN_ENCRYPTION_KEY (after a rotation; lists unopenable ones)
   replay --from ISO --to ISO          request a Replay job for a window (UTC)
   replay list                         replay jobs and their state
   revalidate [--force]                run the webhook revalidation now
@@ -122,6 +124,9 @@ export function planCall(positionals: readonly string[], v: Values): Call {
         default:
           throw new UsageError(`unknown subscriptions command "${sub ?? ""}" (add, list, count, check, remove, reconcile)`);
       }
+    case "tokens":
+      if (sub === "reseal") return { method: "POST", path: `${base}/tokens/reseal` };
+      throw new UsageError(`unknown tokens command "${sub ?? ""}" (reseal)`);
     case "replay":
       if (sub === "list") return { method: "GET", path: `${base}/replay` };
       if (sub !== undefined) throw new UsageError(`unknown replay command "${sub}" (replay --from --to, or replay list)`);

@@ -62,6 +62,12 @@ export interface Config {
   adminToken: string | null;
   /** Key material for sealing user access tokens at rest; null: tokens cannot be stored. */
   tokenEncryptionKey: string | null;
+  /**
+   * The token key being rotated out (`TOKEN_ENCRYPTION_KEY_PREVIOUS`, optional): stored tokens
+   * sealed with it still open (and are re-sealed with the current key); never used to seal.
+   * Read but unused while `tokenEncryptionKey` is null (token storage then answers 503).
+   */
+  tokenEncryptionKeyPrevious: string | null;
   /** Most POSTs per second to `forward.url` (`FORWARD_RATE_LIMIT`); null: no limit. */
   forwardRateLimit: number | null;
   /**
@@ -324,6 +330,7 @@ export function parseConfig(src: ConfigSource): Config {
     alertUrl: url(src, "ALERT_URL") ?? null,
     adminToken: str(src, "ADMIN_TOKEN") ?? null,
     tokenEncryptionKey: str(src, "TOKEN_ENCRYPTION_KEY") ?? null,
+    tokenEncryptionKeyPrevious: str(src, "TOKEN_ENCRYPTION_KEY_PREVIOUS") ?? null,
     forwardRateLimit: positiveNumber(src, "FORWARD_RATE_LIMIT"),
     forwardMaxHoldHours: int(
       src,

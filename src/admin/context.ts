@@ -5,13 +5,13 @@
  * The X client is made through an injectable factory: production uses `createXApiClient`;
  * tests inside workerd (where X and the emulator cannot run) pass a fake and say so.
  */
-import type { AppConfig, Config } from "../config.ts";
+import { ConfigError, type AppConfig, type Config } from "../config.ts";
 import { HttpError } from "../http/errors.ts";
 import { registryFor, type Registry } from "../state/registry.ts";
-import { deriveSealKey } from "../state/token-seal.ts";
+import { deriveSealKey, openWithKeys, sealToken, TokenSealError, type SealKeys } from "../state/token-seal.ts";
 import { createXApiClient } from "../x-api/client.ts";
 import { RateLimitTracker } from "../x-api/rate-limit.ts";
-import type { XApiClient } from "../x-api/types.ts";
+import type { UserToken, XApiClient } from "../x-api/types.ts";
 
 export type XClientFactory = (
   app: AppConfig,
@@ -61,16 +61,63 @@ export async function withX<T>(ctx: AppContext, fn: (x: XApiClient) => Promise<T
 
 const keys = new Map<string, Promise<CryptoKey>>();
 
-/** The token-seal key, derived once per isolate; 503 when TOKEN_ENCRYPTION_KEY is not set. */
-export function sealKey(config: Config): Promise<CryptoKey> {
-  const secret = config.tokenEncryptionKey;
-  if (secret === null) {
-    throw new HttpError(503, "token_storage_disabled", "User tokens cannot be stored: set the TOKEN_ENCRYPTION_KEY secret.");
-  }
+function derived(secret: string): Promise<CryptoKey> {
   let k = keys.get(secret);
   if (k === undefined) {
     k = deriveSealKey(secret);
     keys.set(secret, k);
   }
   return k;
+}
+
+/** The token-seal key, derived once per isolate; 503 when TOKEN_ENCRYPTION_KEY is not set. */
+export function sealKey(config: Config): Promise<CryptoKey> {
+  const secret = config.tokenEncryptionKey;
+  if (secret === null) {
+    throw new HttpError(503, "token_storage_disabled", "User tokens cannot be stored: set the TOKEN_ENCRYPTION_KEY secret.");
+  }
+  return derived(secret);
+}
+
+/**
+ * The keys stored tokens may be sealed with: the current one (as `sealKey`, 503 when unset) and
+ * TOKEN_ENCRYPTION_KEY_PREVIOUS while a rotation is under way. A previous secret too short to
+ * derive from is a ConfigError naming it (logged by name, never by value).
+ */
+export async function sealKeys(config: Config): Promise<SealKeys> {
+  const current = await sealKey(config);
+  const prev = config.tokenEncryptionKeyPrevious;
+  if (prev === null || prev === config.tokenEncryptionKey) return { current, previous: null };
+  try {
+    return { current, previous: await derived(prev) };
+  } catch (err) {
+    if (err instanceof TokenSealError) throw new ConfigError("TOKEN_ENCRYPTION_KEY_PREVIOUS", "is too short (need 16+ characters)");
+    throw err;
+  }
+}
+
+/**
+ * A user's stored token, opened with the current key or the previous one; null when none is
+ * stored or token storage is off. Throws `TokenSealError` when neither key opens it.
+ *
+ * Lazy re-seal: a token opened with the previous key is sealed again with the current key and
+ * written back compare-and-set (only if the row still holds the blob read here, so a sign-in's
+ * fresh token in between is never overwritten). Only admin and cron paths open tokens (the
+ * webhook path never does), so the extra Registry write is off the hot path; a failed write is
+ * logged and the call goes on (the next use, or the reseal endpoint, tries again).
+ */
+export async function openStoredToken(ctx: AppContext, userId: string): Promise<UserToken | null> {
+  const sealed = await ctx.registry.getSealedToken(userId);
+  if (sealed === null || ctx.config.tokenEncryptionKey === null) return null;
+  const keys = await sealKeys(ctx.config);
+  const scope = { app: ctx.app.name, userId };
+  const opened = await openWithKeys(keys, scope, sealed);
+  if (opened.sealedWith === "previous") {
+    try {
+      await ctx.registry.replaceSealedTokens([{ user_id: userId, expected: sealed, sealed: await sealToken(keys.current, scope, opened.token) }]);
+    } catch (err) {
+      console.error(JSON.stringify({ msg: "token re-seal failed", app: ctx.app.name, user_id: userId, error: err instanceof Error ? err.name : "unknown" }));
+    }
+  }
+  return opened.token;
 }

@@ -16,7 +16,7 @@ import { appFrom, configFrom, jsonBody, xErrorResponse } from "./http.ts";
 import { createInvite } from "./invites.ts";
 import { getSpilledEnvelope } from "./spill.ts";
 import { getReplayJob, listReplayJobs, requestReplay } from "./replay.ts";
-import { addSubscription, checkSubscription, countSubscriptions, listSubscriptions, reconcileSubscriptions, removeSubscription } from "./subscriptions.ts";
+import { addSubscription, checkSubscription, countSubscriptions, listSubscriptions, reconcileSubscriptions, removeSubscription, resealTokens } from "./subscriptions.ts";
 import { deleteWebhook, listWebhooks, recheckWebhook, registerWebhook } from "./webhooks.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
@@ -53,6 +53,7 @@ export function createAdminRouter(deps: ControlDeps = defaultDeps) {
     .post("/apps/:app/subscriptions/reconcile", perApp(reconcileSubscriptions))
     .get("/apps/:app/subscriptions/:user_id", perApp(checkSubscription))
     .delete("/apps/:app/subscriptions/:user_id", perApp(removeSubscription))
+    .post("/apps/:app/tokens/reseal", perApp(resealTokens))
     .post("/apps/:app/replay", perApp(requestReplay))
     .get("/apps/:app/replay", perApp(listReplayJobs))
     .get("/apps/:app/replay/:job_id", perApp(getReplayJob))

@@ -1,13 +1,16 @@
 /**
  * /admin/apps/:app/subscriptions: add (with a token pair, or the user's stored sealed token),
- * check, list (X's view and ours, differences flagged), count, remove.
+ * check, list (X's view and ours, differences flagged), count, remove; and
+ * /admin/apps/:app/tokens/reseal (re-seal every stored token with the current key).
  */
 import type { IRequest } from "itty-router";
 import { reconcileApp } from "../cron/reconcile.ts";
 import { reconcileSettingsFrom } from "../cron/reconcile-policy.ts";
-import { openToken, sealToken } from "../state/token-seal.ts";
+import { HttpError } from "../http/errors.ts";
+import type { SealedTokenRow, TokenReseal } from "../state/registry-subscriptions.ts";
+import { openWithKeys, sealToken, TokenSealError, type SealKeys } from "../state/token-seal.ts";
 import type { UserToken } from "../x-api/types.ts";
-import { sealKey, withX, type AppContext } from "./context.ts";
+import { openStoredToken, sealKey, sealKeys, withX, type AppContext } from "./context.ts";
 import { badRequest, jsonBody, optionalString, userIdFrom } from "./http.ts";
 import { webhookIdOrCurrent } from "./webhooks.ts";
 
@@ -15,10 +18,14 @@ function nowIso(ctx: AppContext): string {
   return new Date(ctx.deps.now()).toISOString();
 }
 
+/** The user's stored token (re-sealed if it was on the previous key); 409 when no key opens it. */
 async function storedToken(ctx: AppContext, userId: string): Promise<UserToken | null> {
-  const sealed = await ctx.registry.getSealedToken(userId);
-  if (sealed === null || ctx.config.tokenEncryptionKey === null) return null;
-  return openToken(await sealKey(ctx.config), { app: ctx.app.name, userId }, sealed);
+  try {
+    return await openStoredToken(ctx, userId);
+  } catch (err) {
+    if (!(err instanceof TokenSealError)) throw err;
+    throw new HttpError(409, "token_unopenable", `The stored token of user ${userId} opens with neither TOKEN_ENCRYPTION_KEY nor TOKEN_ENCRYPTION_KEY_PREVIOUS: set the key it was sealed with as TOKEN_ENCRYPTION_KEY_PREVIOUS, or have the user sign in again.`);
+  }
 }
 
 export async function addSubscription(ctx: AppContext, req: IRequest): Promise<Response> {
@@ -100,4 +107,63 @@ export async function removeSubscription(ctx: AppContext, req: IRequest): Promis
 export async function reconcileSubscriptions(ctx: AppContext): Promise<Response> {
   const outcome = await reconcileApp(ctx, reconcileSettingsFrom(ctx.config), { force: true });
   return Response.json(outcome, { status: outcome.status === "skipped" ? 409 : 200 });
+}
+
+/** Tokens read per Registry call: bounds each RPC's size and the Worker's subrequests. */
+const RESEAL_PAGE = 200;
+/** Rounds for rows that changed between read and write (a sign-in in between): re-read, re-judged. */
+const RESEAL_ROUNDS = 3;
+
+interface ResealTally {
+  resealed: number;
+  already_current: number;
+  unopenable: string[];
+}
+
+/** Judge one page of rows, re-seal (compare-and-set) those on the previous key; returns the rows that changed meanwhile, re-read. */
+async function resealPage(ctx: AppContext, keys: SealKeys, rows: readonly SealedTokenRow[], tally: ResealTally): Promise<SealedTokenRow[]> {
+  const reseals: TokenReseal[] = [];
+  for (const row of rows) {
+    const scope = { app: ctx.app.name, userId: row.user_id };
+    let opened;
+    try {
+      opened = await openWithKeys(keys, scope, row.sealed);
+    } catch (err) {
+      if (!(err instanceof TokenSealError)) throw err;
+      tally.unopenable.push(row.user_id);
+      continue;
+    }
+    if (opened.sealedWith === "current") tally.already_current++;
+    else reseals.push({ user_id: row.user_id, expected: row.sealed, sealed: await sealToken(keys.current, scope, opened.token) });
+  }
+  if (reseals.length === 0) return [];
+  const replaced = new Set(await ctx.registry.replaceSealedTokens(reseals));
+  tally.resealed += replaced.size;
+  const changed: SealedTokenRow[] = [];
+  for (const r of reseals.filter((x) => !replaced.has(x.user_id))) {
+    const now = await ctx.registry.getSealedToken(r.user_id);
+    if (now !== null) changed.push({ user_id: r.user_id, sealed: now }); // null: deleted meanwhile (removed, revoked): nothing to count.
+  }
+  return changed;
+}
+
+/**
+ * POST /admin/apps/:app/tokens/reseal: after a TOKEN_ENCRYPTION_KEY rotation, re-seal every
+ * stored token still on TOKEN_ENCRYPTION_KEY_PREVIOUS with the current key. Answers
+ * `{resealed, already_current, unopenable: [user_ids]}`; unopenable tokens (neither key opens
+ * them) are reported, never deleted: the right previous key may still be found. Idempotent.
+ */
+export async function resealTokens(ctx: AppContext): Promise<Response> {
+  const keys = await sealKeys(ctx.config);
+  const tally: ResealTally = { resealed: 0, already_current: 0, unopenable: [] };
+  let after: string | null = null;
+  for (;;) {
+    const page: SealedTokenRow[] = await ctx.registry.listSealedTokens(after, RESEAL_PAGE);
+    let pending: SealedTokenRow[] = page;
+    for (let round = 0; round < RESEAL_ROUNDS && pending.length > 0; round++) pending = await resealPage(ctx, keys, pending, tally);
+    if (page.length < RESEAL_PAGE) break;
+    after = page[page.length - 1]!.user_id;
+  }
+  console.log(JSON.stringify({ msg: "tokens resealed", app: ctx.app.name, resealed: tally.resealed, already_current: tally.already_current, unopenable: tally.unopenable.length }));
+  return Response.json(tally);
 }

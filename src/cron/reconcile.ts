@@ -12,9 +12,9 @@
  * would 429; a transient error stops the run with nothing recorded for the remaining users,
  * and the next run comes `retryAfterMs` later instead of a whole interval.
  */
-import { sealKey, withX, type AppContext } from "../admin/context.ts";
+import { openStoredToken, withX, type AppContext } from "../admin/context.ts";
 import { LAST_RECONCILE_META } from "../state/registry.ts";
-import { openToken } from "../state/token-seal.ts";
+import { TokenSealError } from "../state/token-seal.ts";
 import { XApiError } from "../x-api/errors.ts";
 import type { XApiClient } from "../x-api/types.ts";
 import { raiseAlert } from "./alert.ts";
@@ -185,15 +185,20 @@ type ResubscribeResult =
 
 /** Re-subscribe one user with the stored token (opened here, never logged or returned). */
 async function resubscribe(ctx: AppContext, x: XApiClient, webhookId: string, userId: string): Promise<ResubscribeResult> {
-  const sealed = await ctx.registry.getSealedToken(userId);
-  if (sealed === null) return { kind: "no_token", reason: "no stored token to re-subscribe with (the user must sign in again)" };
-  if (ctx.config.tokenEncryptionKey === null) return { kind: "unopenable", reason: "TOKEN_ENCRYPTION_KEY is not set: the stored token cannot be opened" };
+  if (ctx.config.tokenEncryptionKey === null) {
+    const stored = await ctx.registry.getSealedToken(userId);
+    if (stored === null) return { kind: "no_token", reason: "no stored token to re-subscribe with (the user must sign in again)" };
+    return { kind: "unopenable", reason: "TOKEN_ENCRYPTION_KEY is not set: the stored token cannot be opened" };
+  }
   let token;
   try {
-    token = await openToken(await sealKey(ctx.config), { app: ctx.app.name, userId }, sealed);
-  } catch {
-    return { kind: "unopenable", reason: "the stored token cannot be opened (TOKEN_ENCRYPTION_KEY changed?): the user must sign in again" };
+    // Opened with the current key or TOKEN_ENCRYPTION_KEY_PREVIOUS (then re-sealed with the current one).
+    token = await openStoredToken(ctx, userId);
+  } catch (err) {
+    if (!(err instanceof TokenSealError)) throw err;
+    return { kind: "unopenable", reason: "the stored token opens with neither TOKEN_ENCRYPTION_KEY nor TOKEN_ENCRYPTION_KEY_PREVIOUS: the user must sign in again (or set the key it was sealed with as TOKEN_ENCRYPTION_KEY_PREVIOUS)" };
   }
+  if (token === null) return { kind: "no_token", reason: "no stored token to re-subscribe with (the user must sign in again)" };
   try {
     await x.subscribe(webhookId, token);
     return { kind: "ok" };

@@ -48,6 +48,36 @@ export function getSealedToken(sql: SqlStorage, userId: string): string | null {
   return r ? String(r.sealed) : null;
 }
 
+/** A stored sealed token, as listed for a re-seal. */
+export interface SealedTokenRow {
+  user_id: string;
+  sealed: string;
+}
+
+/** Up to `limit` stored tokens with user id after `afterUserId` (null: from the start), by user id. */
+export function listSealedTokens(sql: SqlStorage, afterUserId: string | null, limit: number): SealedTokenRow[] {
+  return sql.exec("SELECT user_id, sealed FROM user_tokens WHERE user_id > ? ORDER BY user_id LIMIT ?", afterUserId ?? "", limit)
+    .toArray().map((r) => ({ user_id: String(r.user_id), sealed: String(r.sealed) }));
+}
+
+/** One re-seal: the user's blob as read (`expected`) and its replacement. */
+export interface TokenReseal {
+  user_id: string;
+  expected: string;
+  sealed: string;
+}
+
+/**
+ * Compare-and-set for re-seals: replace each user's blob only if it still is `expected`, so a
+ * token stored in between (a new sign-in) is never overwritten; returns the user ids replaced.
+ * `stored_at` is kept: a re-seal is the same token, and a revoke compares `stored_at` with its time.
+ */
+export function replaceSealedTokens(sql: SqlStorage, reseals: readonly TokenReseal[]): string[] {
+  return reseals
+    .filter((r) => sql.exec("UPDATE user_tokens SET sealed = ? WHERE user_id = ? AND sealed = ?", r.sealed, r.user_id, r.expected).rowsWritten > 0)
+    .map((r) => r.user_id);
+}
+
 /** Mark removed (kept for history) and drop the stored token. Returns whether it was active. */
 export function removeSubscription(sql: SqlStorage, userId: string, reason: string, nowIso: string): boolean {
   const n = sql.exec("UPDATE subscriptions SET status = 'removed', status_at = ?, status_reason = ? WHERE user_id = ? AND status = 'active'", nowIso, reason, userId).rowsWritten;

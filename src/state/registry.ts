@@ -155,6 +155,16 @@ export class Registry extends DurableObject<Env> {
     return subs.getSealedToken(this.sql, userId);
   }
 
+  /** A page of stored sealed tokens (for re-sealing after a key rotation). */
+  listSealedTokens(afterUserId: string | null, limit: number): subs.SealedTokenRow[] {
+    return subs.listSealedTokens(this.sql, afterUserId, limit);
+  }
+
+  /** Compare-and-set re-seals (one transaction); returns the user ids whose blob was replaced. */
+  replaceSealedTokens(reseals: readonly subs.TokenReseal[]): string[] {
+    return this.ctx.storage.transactionSync(() => subs.replaceSealedTokens(this.sql, reseals));
+  }
+
   /** Mark removed (kept for history) and drop the stored token. Idempotent. */
   async removeSubscription(userId: string, reason: string, nowIso: string): Promise<boolean> {
     const removed = subs.removeSubscription(this.sql, userId, reason, nowIso);

@@ -9,6 +9,12 @@
  *
  * Pure: no env, no storage. The Registry Durable Object stores only the sealed string and never
  * holds the key; the Worker seals before writing and opens after reading.
+ *
+ * Key rotation (TOKEN_ENCRYPTION_KEY_PREVIOUS): `openWithKeys` tries the current key, then the
+ * previous one, and says which opened the blob, so callers re-seal with the current key. The
+ * format stays "v1" with no key identifier: AES-GCM's tag already rejects a wrong key (trial
+ * decryption costs one AES pass over ~100 bytes), every existing blob would need trial
+ * decryption anyway, and one format means no migration and nothing new to document or parse.
  */
 import type { UserToken } from "../x-api/types.ts";
 
@@ -94,4 +100,30 @@ export async function openToken(key: CryptoKey, scope: SealScope, sealed: string
   const parsed = JSON.parse(new TextDecoder().decode(plain)) as { t?: unknown; s?: unknown };
   if (typeof parsed.t !== "string" || typeof parsed.s !== "string") throw new TokenSealError("sealed token content is invalid");
   return { token: parsed.t, secret: parsed.s };
+}
+
+/** The keys a token may be sealed with: new seals always use `current`. */
+export interface SealKeys {
+  current: CryptoKey;
+  /** The key being rotated out (TOKEN_ENCRYPTION_KEY_PREVIOUS): opens, never seals. */
+  previous: CryptoKey | null;
+}
+
+/** An opened token and which key opened it ("previous": re-seal it with the current key). */
+export interface OpenedToken {
+  token: UserToken;
+  sealedWith: "current" | "previous";
+}
+
+/**
+ * Open with the current key, then the previous one. Throws `TokenSealError` when neither opens it
+ * (a third key, tampering, another row's blob, or a malformed blob).
+ */
+export async function openWithKeys(keys: SealKeys, scope: SealScope, sealed: string): Promise<OpenedToken> {
+  try {
+    return { token: await openToken(keys.current, scope, sealed), sealedWith: "current" };
+  } catch (err) {
+    if (!(err instanceof TokenSealError) || keys.previous === null) throw err;
+  }
+  return { token: await openToken(keys.previous, scope, sealed), sealedWith: "previous" };
 }

@@ -229,3 +229,24 @@ describe("getConfig", () => {
     expect(getConfig(env).apps.get("default")?.consumerSecret).toBe("now-set");
   });
 });
+
+describe("TOKEN_ENCRYPTION_KEY_PREVIOUS (token key rotation)", () => {
+  const KEYS = { ...BASE, TOKEN_ENCRYPTION_KEY: "new-token-key-0123456789" };
+
+  it("is null when unset or blank, like the current key", () => {
+    expect(parseConfig(KEYS).tokenEncryptionKeyPrevious).toBeNull();
+    expect(parseConfig({ ...KEYS, TOKEN_ENCRYPTION_KEY_PREVIOUS: "  " }).tokenEncryptionKeyPrevious).toBeNull();
+  });
+
+  it("is read (trimmed) next to the current key, which it never replaces", () => {
+    const c = parseConfig({ ...KEYS, TOKEN_ENCRYPTION_KEY_PREVIOUS: " old-token-key-0123456789 " });
+    expect(c.tokenEncryptionKeyPrevious).toBe("old-token-key-0123456789");
+    expect(c.tokenEncryptionKey).toBe("new-token-key-0123456789");
+  });
+
+  it("a non-string value is a ConfigError naming the secret, never echoing it", () => {
+    const err = configError({ ...KEYS, TOKEN_ENCRYPTION_KEY_PREVIOUS: { leaked: "old-value-xyz" } });
+    expect(err.setting).toBe("TOKEN_ENCRYPTION_KEY_PREVIOUS");
+    expect(err.message).not.toContain("old-value-xyz");
+  });
+});
