@@ -17,6 +17,21 @@ const macKeys = new Map<string, Promise<CryptoKey>>();
 export function oauthMacKey(config: Config): Promise<CryptoKey> {
   const secret = config.tokenEncryptionKey;
   if (secret === null) throw new HttpError(503, "token_storage_disabled", "Sign in with X needs the TOKEN_ENCRYPTION_KEY secret.");
+  return macKeyFor(secret);
+}
+
+/**
+ * The keys an invite or sign-in cookie may be signed with: the current one and, while
+ * TOKEN_ENCRYPTION_KEY is being rotated, TOKEN_ENCRYPTION_KEY_PREVIOUS (new values are always
+ * signed with the current one).
+ */
+export async function oauthVerifyKeys(config: Config): Promise<CryptoKey[]> {
+  const current = await oauthMacKey(config);
+  const prev = config.tokenEncryptionKeyPrevious;
+  return prev === null || prev === config.tokenEncryptionKey ? [current] : [current, await macKeyFor(prev)];
+}
+
+function macKeyFor(secret: string): Promise<CryptoKey> {
   let k = macKeys.get(secret);
   if (k === undefined) {
     k = deriveOAuthMacKey(secret);

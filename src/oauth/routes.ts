@@ -16,11 +16,11 @@ import { Router, type IRequest } from "itty-router";
 import { HttpError, notFound, toErrorResponse } from "../http/errors.ts";
 import { XApiError } from "../x-api/errors.ts";
 import { isAdmin } from "../admin/auth.ts";
-import { appContext, defaultDeps, sealKey, withX, type AppContext, type ControlDeps } from "../admin/context.ts";
+import { appContext, defaultDeps, sealKey, sealKeys, withX, type AppContext, type ControlDeps } from "../admin/context.ts";
 import { appFrom, configFrom, xErrorResponse } from "../admin/http.ts";
-import { oauthMacKey } from "../admin/invites.ts";
+import { oauthMacKey, oauthVerifyKeys } from "../admin/invites.ts";
 import { webhookIdOrCurrent } from "../admin/webhooks.ts";
-import { openToken, sealToken } from "../state/token-seal.ts";
+import { openWithKeys, sealToken, TokenSealError } from "../state/token-seal.ts";
 import { COOKIE_PURPOSE, randomId, readInvite, sha256Hex, signValue, verifyValue } from "./signing.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
@@ -51,7 +51,7 @@ async function start(c: AppContext, req: IRequest): Promise<Response> {
   let inviteId: string | null = null;
   if (c.config.oauthStart === "invite" && !(await isAdmin(req, c.config.adminToken))) {
     const token = typeof req.query.invite === "string" ? req.query.invite : "";
-    const invite = token === "" ? null : await readInvite(macKey, c.app.name, token, nowMs);
+    const invite = token === "" ? null : await readInvite(await oauthVerifyKeys(c.config), c.app.name, token, nowMs);
     if (invite === null) throw new HttpError(403, "invite_required", "Signing in to this app needs a valid, unexpired invite link from its operator.");
     inviteId = invite.id;
   }
@@ -94,9 +94,8 @@ async function callback(c: AppContext, req: IRequest): Promise<Response> {
   }
   const verifier = typeof q.oauth_verifier === "string" ? q.oauth_verifier : "";
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(verifier)) throw refuse("The callback has no valid oauth_verifier.");
-  const macKey = await oauthMacKey(c.config);
   const cookie = readCookie(req, cookieName(c.app.name));
-  const browser = cookie === null ? null : await verifyValue(macKey, `${COOKIE_PURPOSE}:${c.app.name}`, cookie);
+  const browser = cookie === null ? null : await verifyValue(await oauthVerifyKeys(c.config), `${COOKIE_PURPOSE}:${c.app.name}`, cookie);
   if (browser === null) throw refuse("This sign-in was not started in this browser (or its cookie expired): start again.");
   // Consumed whatever happens next: a callback URL works once.
   const pending = await c.registry.takeOAuthRequest(oauthToken, nowMs);
@@ -107,8 +106,16 @@ async function callback(c: AppContext, req: IRequest): Promise<Response> {
   if (pending.invite_id !== null && !(await c.registry.consumeInvite(pending.invite_id, nowMs + 31 * 24 * 3600_000, nowMs))) {
     throw refuse("This invite has already been used.");
   }
-  const key = await sealKey(c.config);
-  const request = await openToken(key, { app: c.app.name, userId: `oauth-request:${oauthToken}` }, pending.sealed_secret);
+  const keys = await sealKeys(c.config);
+  const key = keys.current;
+  const request = await openWithKeys(keys, { app: c.app.name, userId: `oauth-request:${oauthToken}` }, pending.sealed_secret).then(
+    (opened) => opened.token,
+    (err: unknown) => {
+      // Sealed with a key neither TOKEN_ENCRYPTION_KEY nor its _PREVIOUS is any more.
+      if (err instanceof TokenSealError) throw refuse("This sign-in was started before a key change: start again.");
+      throw err;
+    },
+  );
   const user = await withX(c, (x) => x.accessToken(oauthToken, request.secret, verifier));
   const webhookId = await webhookIdOrCurrent(c, req);
   await withX(c, (x) => x.subscribe(webhookId, { token: user.token, secret: user.secret }));

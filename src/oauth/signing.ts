@@ -48,8 +48,12 @@ export async function signValue(key: CryptoKey, purpose: string, payload: string
   return `${body}.${b64url(new Uint8Array(mac))}`;
 }
 
-/** The payload of a value signed for `purpose`, or null (malformed, forged or another purpose). */
-export async function verifyValue(key: CryptoKey, purpose: string, signed: string): Promise<string | null> {
+/**
+ * The payload of a value signed for `purpose`, or null (malformed, forged or another purpose).
+ * Several keys: any of them may have signed it (the current secret and, during a rotation of
+ * TOKEN_ENCRYPTION_KEY, the previous one), so invites and sign-ins in flight survive it.
+ */
+export async function verifyValue(keys: CryptoKey | readonly CryptoKey[], purpose: string, signed: string): Promise<string | null> {
   if (signed.length > 4096) return null;
   const dot = signed.indexOf(".");
   if (dot <= 0) return null;
@@ -57,8 +61,11 @@ export async function verifyValue(key: CryptoKey, purpose: string, signed: strin
   const mac = unb64url(signed.slice(dot + 1));
   const payload = unb64url(body);
   if (mac === null || payload === null) return null;
-  const ok = await crypto.subtle.verify("HMAC", key, mac, new TextEncoder().encode(`${purpose}.${body}`));
-  return ok ? new TextDecoder().decode(payload) : null;
+  const data = new TextEncoder().encode(`${purpose}.${body}`);
+  for (const key of Array.isArray(keys) ? keys : [keys]) {
+    if (await crypto.subtle.verify("HMAC", key, mac, data)) return new TextDecoder().decode(payload);
+  }
+  return null;
 }
 
 export interface Invite {
@@ -76,8 +83,8 @@ export function issueInvite(key: CryptoKey, app: string, nowMs: number, ttlMs: n
 }
 
 /** A valid, unexpired invite for `app`, or null. Single use is enforced by the Registry. */
-export async function readInvite(key: CryptoKey, app: string, token: string, nowMs: number): Promise<Invite | null> {
-  const payload = await verifyValue(key, INVITE_PURPOSE, token);
+export async function readInvite(keys: CryptoKey | readonly CryptoKey[], app: string, token: string, nowMs: number): Promise<Invite | null> {
+  const payload = await verifyValue(keys, INVITE_PURPOSE, token);
   if (payload === null) return null;
   const o = JSON.parse(payload) as { a?: unknown; i?: unknown; e?: unknown };
   if (o.a !== app || typeof o.i !== "string" || typeof o.e !== "number" || o.e <= nowMs) return null;

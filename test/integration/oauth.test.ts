@@ -101,3 +101,36 @@ describe("Sign in with X", () => {
     expect((await exports.default.fetch(new Request(`${BASE}/oauth/nope/start`))).status).toBe(404);
   });
 });
+
+describe("Sign in with X across a TOKEN_ENCRYPTION_KEY rotation", () => {
+  const OLD = env.TOKEN_ENCRYPTION_KEY;
+  const NEW = "bmV3LXRva2VuLWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzIQ==";
+  const rotate = (previous: string | undefined): void => {
+    testEnv = { ...testEnv, TOKEN_ENCRYPTION_KEY: NEW, ...(previous === undefined ? {} : { TOKEN_ENCRYPTION_KEY_PREVIOUS: previous }) } as Env;
+  };
+
+  it("an invite issued and a sign-in started before the rotation still complete with the old key as previous", async () => {
+    const token = await invite();
+    const another = await invite();
+    const { cookie, callback } = await started(`?invite=${encodeURIComponent(token)}`);
+    rotate(OLD);
+    const res = await oauth(callback, { cookie });
+    expect(res.status).toBe(200);
+    expect(fake.subs.has("2244994945")).toBe(true);
+    // The user's token is sealed with the new key.
+    const sealed = (await registryFor(testEnv, app).getSealedToken("2244994945"))!;
+    expect((await openToken(await deriveSealKey(NEW), { app, userId: "2244994945" }, sealed)).token).toMatch(/^2244994945-/);
+    // Another invite from before the rotation still starts a sign-in.
+    expect((await oauth(`/oauth/${app}/start?invite=${encodeURIComponent(another)}`)).status).toBe(302);
+  });
+
+  it("without the previous key, the old invite and the old sign-in are refused with a clear 4xx, not a 500", async () => {
+    const token = await invite();
+    const { cookie, callback } = await started("", { authorization: "Bearer test-admin-token" });
+    rotate(undefined);
+    expect((await oauth(`/oauth/${app}/start?invite=${encodeURIComponent(token)}`)).status).toBe(403);
+    const res = await oauth(callback, { cookie });
+    expect(res.status).toBe(400);
+    expect(fake.subs.has("2244994945")).toBe(false);
+  });
+});
