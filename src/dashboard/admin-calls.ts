@@ -32,7 +32,7 @@ export const DASHBOARD_ADMIN_CALLS = {
   subscriptionCount: { method: "GET", path: "/admin/apps/:app/subscriptions/count", callsX: true },
   /** Replay jobs, the open job and the delivery gaps. */
   replay: { method: "GET", path: "/admin/apps/:app/replay", callsX: false },
-  /** The "Re-check webhook" button: a forced revalidation run (body `{"force": true}`). */
+  /** The "Revalidate now" button: a revalidation run now (body `{"force": true}` skips the one-minute spacing), which re-checks the CRC only when X says the webhook is invalid or its CRCs went stale. */
   revalidate: { method: "POST", path: "/admin/apps/:app/revalidate", callsX: true },
   /** Dead letters of one app (limit, cursor appended). */
   appDeadLetters: { method: "GET", path: "/admin/apps/:app/dead-letters", callsX: false },

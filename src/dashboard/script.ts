@@ -131,10 +131,16 @@ function showError(box, err) {
   const msg = err instanceof ApiError ? err.message : "Request failed: " + (err && err.message ? err.message : String(err));
   box.replaceChildren(el("p", { class: "error", text: msg }), err && err.fix ? el("p", { class: "hint", text: "Fix: " + err.fix }) : null);
 }
+/**
+ * Replace a box's children with kids, flattened to any depth (table() returns [table, "more"]
+ * past ROW_CAP, and loaders nest it in their own lists): replaceChildren would turn a nested
+ * array into the text "[object HTMLTableElement],...".
+ */
+function fill(box, ...kids) { box.replaceChildren(); add(box, kids); }
 /** A box filled by an async loader: "Loading...", then its nodes or the error. */
 function asyncBox(loader) {
   const box = el("div", null, el("p", { class: "muted", text: "Loading..." }));
-  loader().then((nodes) => box.replaceChildren(...[].concat(nodes).filter(Boolean)), (err) => showError(box, err));
+  loader().then((nodes) => fill(box, nodes), (err) => showError(box, err));
   return box;
 }
 /** A button whose click runs an async action with the button disabled meanwhile. */
@@ -173,7 +179,7 @@ function webhookBlock(a) {
       ["Re-check result", w.last_recheck_result], ["Re-check error", w.last_recheck_error],
     ]) : el("p", { class: "bad", text: "No webhook registered for this app (register one with the admin API or the CLI)." }),
     el("p", null,
-      actionButton("Re-check webhook", async () => {
+      actionButton("Revalidate now", async () => {
         out.replaceChildren(el("p", { class: "muted", text: "Asking X..." }));
         try {
           recheckOutcomes.set(a.app, await api("revalidate", { app: a.app }, null, { force: true }));
@@ -183,7 +189,7 @@ function webhookBlock(a) {
       actionButton("Compare with X", async () => {
         try {
           const r = await api("webhooksAtX", { app: a.app });
-          atX.replaceChildren(el("p", { text: "X lists:" }), table(r.x, [["Id", "id"], ["URL", "url"], ["Valid", (x) => badge(x.valid)], ["Created", "created_at"]], "X lists no webhook for this app."));
+          fill(atX, el("p", { text: "X lists:" }), table(r.x, [["Id", "id"], ["URL", "url"], ["Valid", (x) => badge(x.valid)], ["Created", "created_at"]], "X lists no webhook for this app."));
         } catch (err) { showError(atX, err); }
       })),
     out, atX,
