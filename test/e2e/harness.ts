@@ -274,15 +274,15 @@ export interface UserCredentials {
 }
 
 /**
- * Register `webhookUrl` for app `default` through the admin API (X runs its CRC against it), then
- * subscribe each user with their token. Throws with the status and answer if either refuses:
- * a setup step, not an assertion under test.
+ * Register `webhookUrl` for `app` (default: `default`) through the admin API (X runs its CRC
+ * against it), then subscribe each user with their token. Throws with the status and answer if
+ * either refuses: a setup step, not an assertion under test.
  */
-export async function registerAndSubscribe(stack: Stack, webhookUrl: string, users: readonly UserCredentials[]): Promise<void> {
-  const reg = await stack.admin("/admin/apps/default/webhooks", { method: "POST", body: JSON.stringify({ url: webhookUrl }) });
+export async function registerAndSubscribe(stack: Stack, webhookUrl: string, users: readonly UserCredentials[], app = "default"): Promise<void> {
+  const reg = await stack.admin(`/admin/apps/${app}/webhooks`, { method: "POST", body: JSON.stringify({ url: webhookUrl }) });
   if (reg.status !== 201) throw new Error(`register ${webhookUrl}: ${reg.status} ${await reg.text()}`);
   for (const u of users) {
-    const res = await stack.admin("/admin/apps/default/subscriptions", {
+    const res = await stack.admin(`/admin/apps/${app}/subscriptions`, {
       method: "POST",
       body: JSON.stringify({ user_id: u.id, token: u.token, secret: u.secret }),
     });
