@@ -36,6 +36,8 @@ Commands:
                                       --from ingest|forward|unknown)
   dead-letters redrive ID...          re-send dead letters to their queues
   dead-letters purge ID...            delete dead letters
+  pipeline                            queue backlogs, the forward destination's circuit,
+                                      the dead-letter total (deployment-wide)
 
 Options:
   --url URL            the Worker's base URL (env AAE_URL)
@@ -135,6 +137,9 @@ export function planCall(positionals: readonly string[], v: Values): Call {
       return { method: "POST", path: `${base}/revalidate`, body: { force: v.force === true } };
     case "invite":
       return { method: "POST", path: `${base}/invites`, body: v.ttl ? { ttl_seconds: Number(v.ttl) } : {} };
+    case "pipeline":
+      if (sub !== undefined) throw new UsageError(`pipeline takes no subcommand (got "${sub}")`);
+      return { method: "GET", path: "/admin/pipeline" };
     case "dead-letters":
       switch (sub) {
         case "list": {
@@ -192,6 +197,28 @@ export function lastDeliveryLines(body: unknown): string | null {
     return [`${h.app}: last delivery from X ${last} (${alert})`];
   });
   return lines.length === 0 ? null : lines.join("\n");
+}
+
+/**
+ * Pure: for `pipeline`, one line per queue ("aae-ingest: 3 waiting (1.2 KB), oldest 95 s") and one
+ * for the forward destination, or null when the body is not the pipeline status.
+ */
+export function pipelineLines(body: unknown): string | null {
+  const b = body as { queues?: unknown; forward?: unknown; dead_letters?: unknown } | null;
+  if (!Array.isArray(b?.queues)) return null;
+  const lines = (b.queues as unknown[]).map((x) => {
+    const q = x as { queue?: unknown; error?: unknown; backlog_count?: unknown; backlog_bytes?: unknown; oldest_age_seconds?: unknown };
+    if (typeof q.error === "string") return `${String(q.queue)}: metrics ${q.error}`;
+    const age = typeof q.oldest_age_seconds === "number" ? `, oldest ${q.oldest_age_seconds} s` : "";
+    return `${String(q.queue)}: ${String(q.backlog_count)} waiting (${String(q.backlog_bytes)} bytes)${age}`;
+  });
+  const f = b.forward as { destination_host?: unknown; phase?: unknown; open_since?: unknown; error?: unknown } | null | undefined;
+  if (f === null || f === undefined) lines.push("forward: off (FORWARD_URL unset)");
+  else if (typeof f.error === "string") lines.push(`forward to ${String(f.destination_host)}: state ${f.error}`);
+  else lines.push(`forward to ${String(f.destination_host)}: circuit ${String(f.phase)}${typeof f.open_since === "string" ? `, failing since ${f.open_since}` : ""}`);
+  const d = b.dead_letters as { total?: unknown } | undefined;
+  if (typeof d?.total === "number") lines.push(`dead letters: ${d.total}`);
+  return lines.join("\n");
 }
 
 /** Short human output: the error's message and fix, or the response as indented lines. */
@@ -261,7 +288,7 @@ export async function main(argv: readonly string[], environment: Record<string, 
   }
   if (!v.json) {
     const cmd = parsed.positionals[0];
-    const header = cmd === "dead-letters" ? deadLetterCountsLine(body) : cmd === "status" ? lastDeliveryLines(body) : null;
+    const header = cmd === "dead-letters" ? deadLetterCountsLine(body) : cmd === "status" ? lastDeliveryLines(body) : cmd === "pipeline" ? pipelineLines(body) : null;
     process.stdout.write(`${header === null ? "" : `${header}\n`}${human(body)}\n`);
   }
   return 0;

@@ -23,7 +23,7 @@ const PORTS = { worker: 8787, emulator: 8788, sink: 8789 } as const;
 const HOST = "127.0.0.1";
 const STATE_DIR = `${ROOT}.wrangler/state`;
 /** Settings that are `[vars]` in wrangler.toml; everything else from the file is a secret. */
-const VAR_NAMES = new Set(["APPS", "X_API_BASE_URL", "MAX_BODY_BYTES", "CRC_TOKEN_PATTERN", "FORWARD_URL", "FORWARD_RATE_LIMIT", "FORWARD_MAX_HOLD_HOURS", "DEDUP_WINDOW_SECONDS", "DEDUP_SHARDS", "ALERT_URL", "CRC_STALE_AFTER_SECONDS", "OAUTH_START", "SILENCE_ALERT_HOURS", "SUBSCRIPTION_RECONCILE_HOURS"]);
+const VAR_NAMES = new Set(["APPS", "X_API_BASE_URL", "MAX_BODY_BYTES", "CRC_TOKEN_PATTERN", "FORWARD_URL", "FORWARD_RATE_LIMIT", "FORWARD_MAX_HOLD_HOURS", "DEDUP_WINDOW_SECONDS", "DEDUP_SHARDS", "ALERT_URL", "CRC_STALE_AFTER_SECONDS", "OAUTH_START", "SILENCE_ALERT_HOURS", "SUBSCRIPTION_RECONCILE_HOURS", "PIPELINE_LAG_ALERT_MINUTES"]);
 
 /** KEY=VALUE lines, `#` comments, optional surrounding quotes (the subset `.dev.vars` uses). */
 function parseDevVars(text: string): Record<string, string> {

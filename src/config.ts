@@ -96,6 +96,12 @@ export interface Config {
    * every this many hours (`SUBSCRIPTION_RECONCILE_HOURS`); 0 turns the cron's run off.
    */
   subscriptionReconcileHours: number;
+  /**
+   * Alert when the oldest message on aae-ingest or aae-forward is older than this many minutes,
+   * or the forward destination's circuit has been open this long (`PIPELINE_LAG_ALERT_MINUTES`,
+   * 0-1440; default 30; 0 turns both alerts off). See cron/pipeline-check.ts.
+   */
+  pipelineLagAlertMinutes: number;
 }
 
 export const OAUTH_START_POLICIES = ["invite", "public"] as const;
@@ -135,6 +141,10 @@ export const MAX_FORWARD_MAX_HOLD_HOURS = 300;
 /** `SILENCE_ALERT_HOURS` bounds: an hour at least (quiet hours are normal), 30 days at most. */
 export const MIN_SILENCE_ALERT_HOURS = 1;
 export const MAX_SILENCE_ALERT_HOURS = 720;
+/** Half an hour: a consumer that keeps up drains a queue in seconds; a brief spike is not an incident. */
+export const DEFAULT_PIPELINE_LAG_ALERT_MINUTES = 30;
+/** A day: a lag alert later than that would come after the operator found out some other way. */
+export const MAX_PIPELINE_LAG_ALERT_MINUTES = 1440;
 /** Six hours: X's list endpoint allows 50 calls / 15 min (v1.1), so this costs next to nothing. */
 export const DEFAULT_SUBSCRIPTION_RECONCILE_HOURS = 6;
 /** A week: a longer interval would let a dropped user stay silent too long to be "no silent stop". */
@@ -349,6 +359,7 @@ export function parseConfig(src: ConfigSource): Config {
     oauthStart: oauthStart(src),
     silenceAlertHours: optionalInt(src, "SILENCE_ALERT_HOURS", MIN_SILENCE_ALERT_HOURS, MAX_SILENCE_ALERT_HOURS),
     subscriptionReconcileHours: int(src, "SUBSCRIPTION_RECONCILE_HOURS", DEFAULT_SUBSCRIPTION_RECONCILE_HOURS, 0, MAX_SUBSCRIPTION_RECONCILE_HOURS),
+    pipelineLagAlertMinutes: int(src, "PIPELINE_LAG_ALERT_MINUTES", DEFAULT_PIPELINE_LAG_ALERT_MINUTES, 0, MAX_PIPELINE_LAG_ALERT_MINUTES),
   };
 }
 

@@ -14,6 +14,7 @@ import { appContext, defaultDeps, type AppContext, type ControlDeps } from "./co
 import { listAppLetters, listLetters, purgeLetters, redriveLetters, showLetter } from "./dead-letters.ts";
 import { appFrom, configFrom, jsonBody, xErrorResponse } from "./http.ts";
 import { createInvite } from "./invites.ts";
+import { getPipeline } from "./pipeline.ts";
 import { getSpilledEnvelope } from "./spill.ts";
 import { getReplayJob, listReplayJobs, requestReplay } from "./replay.ts";
 import { addSubscription, checkSubscription, countSubscriptions, listSubscriptions, reconcileSubscriptions, removeSubscription, resealTokens } from "./subscriptions.ts";
@@ -69,6 +70,7 @@ export function createAdminRouter(deps: ControlDeps = defaultDeps) {
     .post("/dead-letters/redrive", redriveLetters)
     .post("/dead-letters/purge", purgeLetters)
     .get("/dead-letters/:id", showLetter)
+    .get("/pipeline", getPipeline)
     .all("*", () => notFound());
 
   return router;

@@ -8,6 +8,7 @@
 import { appContext, defaultDeps, type ControlDeps } from "../admin/context.ts";
 import { getConfig } from "../config.ts";
 import { checkDeadLetters, type DeadLetterCheckOutcome } from "./dead-letter-check.ts";
+import { checkPipeline, type PipelineCheckOutcome } from "./pipeline-check.ts";
 import { revalidateApp, type RevalidationOutcome } from "./revalidate.ts";
 import { reconcileAfterRevalidation } from "./reconcile.ts";
 import { reconcileSettingsFrom } from "./reconcile-policy.ts";
@@ -57,6 +58,14 @@ export async function runScheduled(controller: ScheduledController, env: Env, _c
   } catch (err) {
     failure ??= err;
   }
+  // Queue backlogs and the forward destination's circuit (PIPELINE_LAG_ALERT_MINUTES; 0 = off).
+  let pipeline: PipelineCheckOutcome | null = null;
+  try {
+    pipeline = await checkPipeline(env);
+  } catch (err) {
+    failure ??= err;
+    console.error(JSON.stringify({ msg: "pipeline check failed", error: err instanceof Error ? `${err.name}: ${err.message}` : "unknown" }));
+  }
   console.log(JSON.stringify({
     msg: "scheduled revalidation done",
     cron: controller.cron,
@@ -64,6 +73,7 @@ export async function runScheduled(controller: ScheduledController, env: Env, _c
     apps: outcomes.map((o) => ({ app: o.app, status: o.status })),
     dead_letters: deadLetters,
     silence,
+    pipeline,
   }));
   if (failure !== null) throw failure;
 }

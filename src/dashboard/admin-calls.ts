@@ -18,6 +18,8 @@ export interface AdminCall {
 }
 
 export const DASHBOARD_ADMIN_CALLS = {
+  /** Queue backlogs, the forward destination's circuit and the dead-letter total. */
+  pipeline: { method: "GET", path: "/admin/pipeline", callsX: false },
   /** Health of every configured app: webhook, last CRC, counts, open gap/job, last revalidation. */
   apps: { method: "GET", path: "/admin/apps", callsX: false },
   /** The webhooks the Registry knows for the app. */

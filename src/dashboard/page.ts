@@ -34,6 +34,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <p id="login-error" class="error" role="alert"></p>
 </form>
 <div id="status" role="status"></div>
+<section id="pipeline" hidden></section>
 <div id="apps"></div>
 <section id="letters" hidden></section>
 </main>

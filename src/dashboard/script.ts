@@ -17,6 +17,7 @@
  */
 import { DASHBOARD_ADMIN_CALLS } from "./admin-calls.ts";
 import { DASHBOARD_LETTERS_JS } from "./script-letters.ts";
+import { DASHBOARD_PIPELINE_JS } from "./script-pipeline.ts";
 
 /** The sessionStorage key of the admin token. */
 export const TOKEN_STORAGE_KEY = "aae-admin-token";
@@ -275,6 +276,7 @@ async function loadAll() {
   try { apps = (await api("apps")).apps; } catch (err) { showError($("status"), err); return; }
   $("login").hidden = true;
   $("toolbar").hidden = false;
+  pipelineSection();
   $("apps").replaceChildren(...apps.map(appSection));
   recheckOutcomes.clear();
   lettersSection(apps.map((a) => a.app));
@@ -296,12 +298,13 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 `;
 
-/** The whole script: the call table, then the helpers, the dead-letter view and the app views. */
+/** The whole script: the call table, then the helpers, the dead-letter and pipeline views and the app views. */
 export const DASHBOARD_JS = [
   `"use strict";`,
   `// Generated from src/dashboard/: the admin calls this page makes (admin-calls.ts).`,
   `const API = ${JSON.stringify(DASHBOARD_ADMIN_CALLS)};`,
   CORE,
   DASHBOARD_LETTERS_JS,
+  DASHBOARD_PIPELINE_JS,
   APPS,
 ].join("\n");

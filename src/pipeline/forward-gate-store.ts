@@ -21,6 +21,40 @@ interface GateRow extends Record<string, SqlStorageValue> {
   probe_until: number;
   tokens: number;
   tokens_at: number;
+  open_since: number;
+}
+
+/** What `inspect` reports: the breaker, its phase, and when the current outage began. */
+export interface GateInspection extends BreakerState {
+  phase: BreakerPhase;
+  /**
+   * Epoch ms the circuit first opened in the current outage (kept through half-open probes that
+   * fail and re-open it); 0 while closed. The cron's `forward_destination_down` alert reads it.
+   */
+  openSince: number;
+}
+
+/**
+ * Bring a table created before `open_since` existed up to date. A row whose circuit is open at
+ * that moment gets the time it last (re-)opened (`open_until - cool_down_ms`): the outage began
+ * no later than that, so the alert can come late but never early.
+ */
+export function ensureForwardGateSchema(sql: SqlStorage): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS forward_gate (
+      destination TEXT PRIMARY KEY,
+      failures INTEGER NOT NULL,
+      open_until INTEGER NOT NULL,
+      cool_down_ms INTEGER NOT NULL,
+      probe_until INTEGER NOT NULL,
+      tokens REAL NOT NULL,
+      tokens_at INTEGER NOT NULL,
+      open_since INTEGER NOT NULL DEFAULT 0
+    )`);
+  const columns = sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('forward_gate')`).toArray();
+  if (!columns.some((c) => c.name === "open_since")) {
+    sql.exec(`ALTER TABLE forward_gate ADD COLUMN open_since INTEGER NOT NULL DEFAULT 0`);
+    sql.exec(`UPDATE forward_gate SET open_since = MAX(open_until - cool_down_ms, 1) WHERE open_until > 0`);
+  }
 }
 
 export class ForwardGateStore {
@@ -28,26 +62,19 @@ export class ForwardGateStore {
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
-    sql.exec(`CREATE TABLE IF NOT EXISTS forward_gate (
-      destination TEXT PRIMARY KEY,
-      failures INTEGER NOT NULL,
-      open_until INTEGER NOT NULL,
-      cool_down_ms INTEGER NOT NULL,
-      probe_until INTEGER NOT NULL,
-      tokens REAL NOT NULL,
-      tokens_at INTEGER NOT NULL
-    )`);
+    ensureForwardGateSchema(sql);
   }
 
-  private load(destination: string, now: number): { breaker: BreakerState; tokens: number; tokensAt: number } {
+  private load(destination: string, now: number): { breaker: BreakerState; tokens: number; tokensAt: number; openSince: number } {
     const row = this.sql
       .exec<GateRow>(
-        `SELECT failures, open_until, cool_down_ms, probe_until, tokens, tokens_at FROM forward_gate WHERE destination = ?`,
+        `SELECT failures, open_until, cool_down_ms, probe_until, tokens, tokens_at, open_since FROM forward_gate WHERE destination = ?`,
         destination,
       )
       .toArray()[0];
-    if (row === undefined) return { breaker: { ...CLOSED }, tokens: Number.POSITIVE_INFINITY, tokensAt: now };
+    if (row === undefined) return { breaker: { ...CLOSED }, tokens: Number.POSITIVE_INFINITY, tokensAt: now, openSince: 0 };
     return {
+      openSince: row.open_since,
       breaker: {
         failures: row.failures,
         openUntil: row.open_until,
@@ -59,13 +86,13 @@ export class ForwardGateStore {
     };
   }
 
-  private save(destination: string, b: BreakerState, tokens: number, tokensAt: number): void {
+  private save(destination: string, b: BreakerState, tokens: number, tokensAt: number, openSince: number): void {
     this.sql.exec(
-      `INSERT INTO forward_gate (destination, failures, open_until, cool_down_ms, probe_until, tokens, tokens_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO forward_gate (destination, failures, open_until, cool_down_ms, probe_until, tokens, tokens_at, open_since)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (destination) DO UPDATE SET failures = excluded.failures, open_until = excluded.open_until,
          cool_down_ms = excluded.cool_down_ms, probe_until = excluded.probe_until,
-         tokens = excluded.tokens, tokens_at = excluded.tokens_at`,
+         tokens = excluded.tokens, tokens_at = excluded.tokens_at, open_since = excluded.open_since`,
       destination,
       b.failures,
       b.openUntil,
@@ -73,6 +100,7 @@ export class ForwardGateStore {
       b.probeUntil,
       Number.isFinite(tokens) ? tokens : 1e9,
       tokensAt,
+      openSince,
     );
   }
 
@@ -95,7 +123,8 @@ export class ForwardGateStore {
     }
     const gate = admit(cur.breaker, tokens, now);
     if (ratePerSecond !== null) bucket -= gate.allowed;
-    this.save(destination, gate.state, bucket, now);
+    // Admission never opens or closes the circuit (only `record` does): the outage start stands.
+    this.save(destination, gate.state, bucket, now, cur.openSince);
     return {
       allowed: gate.allowed,
       retryAfterMs: Math.max(gate.retryAfterMs, rateWaitMs, gate.allowed < wanted ? 1000 : 0),
@@ -107,13 +136,24 @@ export class ForwardGateStore {
   record(destination: string, outcomes: readonly boolean[], now: number): BreakerPhase {
     const cur = this.load(destination, now);
     const next = record(cur.breaker, outcomes, now);
-    this.save(destination, next, cur.tokens, cur.tokensAt);
+    this.save(destination, next, cur.tokens, cur.tokensAt, nextOpenSince(cur.breaker, next, cur.openSince, now));
     return phase(next, now);
   }
 
-  /** Breaker state for tests and the admin status view. */
-  inspect(destination: string, now: number): BreakerState & { phase: BreakerPhase } {
-    const { breaker } = this.load(destination, now);
-    return { ...breaker, phase: phase(breaker, now) };
+  /** Breaker state for tests, the admin pipeline view and the cron's alert. */
+  inspect(destination: string, now: number): GateInspection {
+    const { breaker, openSince } = this.load(destination, now);
+    return { ...breaker, phase: phase(breaker, now), openSince };
   }
+}
+
+/**
+ * When the current outage began, after `record` moved the breaker from `prev` to `next`: set when
+ * a closed circuit opens, kept while it stays open or half-open (a failed probe re-opens it: the
+ * same outage), cleared (0) once it closes. Pure.
+ */
+export function nextOpenSince(prev: BreakerState, next: BreakerState, openSince: number, now: number): number {
+  if (next.openUntil === 0) return 0;
+  if (prev.openUntil === 0 || openSince === 0) return now;
+  return openSince;
 }

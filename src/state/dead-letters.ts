@@ -13,8 +13,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { DeadLetterMessage, ForwardMessage, IngestMessage } from "../pipeline/messages.ts";
-import { ForwardGateStore, type GateAdmission } from "../pipeline/forward-gate-store.ts";
-import type { BreakerPhase, BreakerState } from "../pipeline/circuit-breaker.ts";
+import { ForwardGateStore, type GateAdmission, type GateInspection } from "../pipeline/forward-gate-store.ts";
+import type { BreakerPhase } from "../pipeline/circuit-breaker.ts";
 import {
   countDeadLetters,
   ensureDeadLetterSchema,
@@ -243,6 +243,18 @@ export class DeadLetters extends DurableObject<Env> {
     writeAlertMarker(this.sql, marker);
   }
 
+  /**
+   * One `dead_letters_meta` value by key (null: never written), for other cron checks' markers
+   * (src/cron/pipeline-check.ts): they live beside the dead-letter alert's marker.
+   */
+  meta(key: string): string | null {
+    return this.sql.exec<{ value: string }>(`SELECT value FROM dead_letters_meta WHERE key = ?`, key).toArray()[0]?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql.exec(`INSERT INTO dead_letters_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value);
+  }
+
   // Forwarding gate (instance `forward-gate` only).
 
   private gateStore(): ForwardGateStore {
@@ -258,7 +270,7 @@ export class DeadLetters extends DurableObject<Env> {
     return this.gateStore().record(destination, outcomes, Date.now());
   }
 
-  gateInspect(destination: string): BreakerState & { phase: BreakerPhase } {
+  gateInspect(destination: string): GateInspection {
     return this.gateStore().inspect(destination, Date.now());
   }
 }

@@ -120,7 +120,13 @@ describe("the dashboard script against the real Worker", () => {
       "/admin/apps/default/subscriptions",
       "/admin/apps/default/webhooks",
       "/admin/dead-letters",
+      "/admin/pipeline",
     ]);
+    // The Pipeline section: every queue, and the forward destination (the sink) by host only.
+    const pipeline = visibleText(page.el("pipeline"));
+    expect(pipeline).toMatch(/Pipeline.*aae-ingest.*aae-events.*aae-forward.*aae-dead-letter/s);
+    expect(pipeline).toContain(`Destination ${new URL(stack.sink.url).host}`);
+    expect(pipeline).toContain("Dead letters stored: 1.");
   });
 
   test("an HTML-parsing sink fails on this fake DOM (so the run above proves none was used)", () => {

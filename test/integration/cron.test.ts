@@ -550,3 +550,138 @@ describe("silence alert: an app with subscribers that stopped receiving (SILENCE
     log.mockRestore();
   });
 });
+
+describe("pipeline alerts: queue backlog and forward destination down (PIPELINE_LAG_ALERT_MINUTES)", () => {
+  // Imported here so the shared imports above stay as they are.
+  const load = async () => ({
+    ...(await import("../../src/cron/pipeline-check.ts")),
+    ...(await import("../../src/pipeline/circuit-breaker.ts")),
+  });
+  const URL_WITH_TOKEN_PATH = "/in/SECRET-PATH-TOKEN?key=SECRET-QUERY";
+
+  type Metrics = { backlogCount: number; backlogBytes: number; oldestMessageTimestamp?: Date };
+  /**
+   * A fresh marker store and gate (their own DeadLetters instances), an alert recorder, and queue
+   * metrics set by the test: Miniflare's local consumers drain a real queue within their 1 s
+   * batch window, so a message minutes old cannot be produced there (GET /admin/pipeline's test
+   * reads the real queues). Everything else is real.
+   */
+  async function pipe(vars: Record<string, string> = {}, opts: { forward?: boolean } = {}) {
+    const { checkPipeline } = await load();
+    const id = Math.floor(Math.random() * 1e9);
+    const host = `hooks-${id}.example.test`;
+    const forwardUrl = `https://${host}${URL_WITH_TOKEN_PATH}`;
+    const appEnv = { ...env, ALERT_URL: "https://alerts.example/hook", ...(opts.forward === true ? { FORWARD_URL: forwardUrl } : {}), ...vars } as Env;
+    const posts: Record<string, unknown>[] = [];
+    const fetcher = (async (_input: RequestInfo | URL, init?: RequestInit) => {
+      posts.push(JSON.parse(String(init?.body)) as Record<string, unknown>);
+      return new Response(null, { status: 204 });
+    }) as typeof fetch;
+    const empty: Metrics = { backlogCount: 0, backlogBytes: 0 };
+    const metrics: Record<"INGEST" | "EVENTS" | "FORWARD" | "DEAD_LETTER", Metrics> = { INGEST: empty, EVENTS: empty, FORWARD: empty, DEAD_LETTER: empty };
+    let metricsReads = 0;
+    const queues = Object.fromEntries(
+      (Object.keys(metrics) as (keyof typeof metrics)[]).map((k) => [k, { metrics: async () => (metricsReads++, metrics[k]) }]),
+    ) as unknown as Record<keyof typeof metrics, Pick<Queue, "metrics">>;
+    const store = env.DEAD_LETTERS.getByName(`pipeline-marker-${id}`);
+    const gateStub = env.DEAD_LETTERS.getByName(`pipeline-gate-${id}`);
+    const clock = { now: Date.now() };
+    const err = vi.spyOn(console, "error");
+    const run = () => checkPipeline(appEnv, { now: () => clock.now, fetcher, store, queues, gate: (u) => gateStub.gateInspect(u) });
+    const reads = () => metricsReads;
+    return { host, forwardUrl, posts, metrics, clock, run, reads, err, gateStub };
+  }
+
+  it("pipeline_backlog: fires once when aae-ingest's oldest message is past the threshold, then is throttled", async () => {
+    const { posts, metrics, clock, run, err } = await pipe({ PIPELINE_LAG_ALERT_MINUTES: "30" });
+    metrics.INGEST = { backlogCount: 120, backlogBytes: 9000, oldestMessageTimestamp: new Date(clock.now - 29 * M) };
+    expect((await run()).backlog).toEqual({ alerted: false, reason: "keeping_up" });
+    expect(posts).toEqual([]);
+
+    clock.now += 2 * M;
+    expect((await run()).backlog).toEqual({ alerted: true, reason: null });
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toMatchObject({ app: "*", problem: "pipeline_backlog" });
+    expect(posts[0]!.message).toContain("aae-ingest: 120 messages waiting, the oldest 31 min old");
+    expect(posts[0]!.message).toContain("account-activity-edge dead-letters list");
+
+    clock.now += 10 * M;
+    expect((await run()).backlog).toMatchObject({ alerted: false, reason: expect.stringMatching(/^throttled until /) });
+    expect(posts).toHaveLength(1);
+    clock.now += DEFAULT_SETTINGS.alertRepeatMs;
+    metrics.INGEST = { ...metrics.INGEST, oldestMessageTimestamp: new Date(clock.now - H) };
+    expect((await run()).backlog).toEqual({ alerted: true, reason: null });
+    expect(posts).toHaveLength(2);
+    err.mockRestore();
+  });
+
+  it("is off at 0: no queue or gate read, no alert", async () => {
+    const { posts, metrics, clock, run, reads, err, gateStub, forwardUrl } = await pipe({ PIPELINE_LAG_ALERT_MINUTES: "0" }, { forward: true });
+    metrics.INGEST = { backlogCount: 5, backlogBytes: 50, oldestMessageTimestamp: new Date(clock.now - 10 * H) };
+    const { FAILURE_THRESHOLD } = await load();
+    await gateStub.gateRecord(forwardUrl, Array<boolean>(FAILURE_THRESHOLD).fill(false));
+    clock.now += 10 * H;
+    expect(await run()).toMatchObject({ backlog: { alerted: false, reason: "off" }, forward_down: { alerted: false, reason: "off" } });
+    expect(reads()).toBe(0);
+    expect(posts).toEqual([]);
+    err.mockRestore();
+  });
+
+  it("forward_destination_down: fires once the real gate's circuit has been open past the threshold, naming the host only; aae-forward's backlog is not a lag meanwhile", async () => {
+    const t = await pipe({}, { forward: true });
+    const { FAILURE_THRESHOLD } = await load();
+    await t.gateStub.gateRecord(t.forwardUrl, Array<boolean>(FAILURE_THRESHOLD).fill(false));
+    const opened = (await t.gateStub.gateInspect(t.forwardUrl)).openSince;
+    expect(opened).toBeGreaterThan(0);
+    // Held messages wait on aae-forward on purpose: not a backlog alert.
+    t.metrics.FORWARD = { backlogCount: 40, backlogBytes: 4000, oldestMessageTimestamp: new Date(opened - 5 * M) };
+
+    t.clock.now = opened + 29 * M;
+    expect(await t.run()).toMatchObject({ backlog: { alerted: false, reason: "keeping_up" }, forward_down: { alerted: false, reason: "not_long_enough" } });
+    t.clock.now = opened + 31 * M;
+    expect(await t.run()).toMatchObject({ backlog: { alerted: false, reason: "keeping_up" }, forward_down: { alerted: true, reason: null } });
+    expect(t.posts).toHaveLength(1);
+    expect(t.posts[0]).toMatchObject({ app: "*", problem: "forward_destination_down" });
+    const message = String(t.posts[0]!.message);
+    expect(message).toContain(`${t.host} has been failing since ${new Date(opened).toISOString()}`);
+    expect(message).toContain("FORWARD_MAX_HOLD_HOURS (96 h");
+    expect(JSON.stringify(t.posts)).not.toContain("SECRET");
+    expect(JSON.stringify(t.err.mock.calls)).not.toContain("SECRET");
+
+    t.clock.now += 10 * M;
+    expect((await t.run()).forward_down).toMatchObject({ alerted: false, reason: expect.stringMatching(/^throttled until /) });
+    expect(t.posts).toHaveLength(1);
+
+    // The circuit closes (a probe succeeded): no destination alert, whatever the time; and
+    // aae-forward's backlog counts again: still waiting with the circuit closed, it is a lag.
+    await t.gateStub.gateRecord(t.forwardUrl, [true]);
+    t.clock.now += 10 * H;
+    expect(await t.run()).toMatchObject({ backlog: { alerted: true }, forward_down: { alerted: false, reason: "closed" } });
+    expect(t.posts.map((p) => p.problem)).toEqual(["forward_destination_down", "pipeline_backlog"]);
+    expect(t.posts[1]!.message).toContain("aae-forward: 40 messages waiting");
+    t.err.mockRestore();
+  });
+
+  it("forward_destination_down is off at 0 and not checked without FORWARD_URL, whatever the gate holds", async () => {
+    const { FAILURE_THRESHOLD } = await load();
+    for (const [vars, forward, reason] of [[{ PIPELINE_LAG_ALERT_MINUTES: "0" }, true, "off"], [{}, false, "not_configured"]] as const) {
+      const t = await pipe(vars, { forward });
+      await t.gateStub.gateRecord(t.forwardUrl, Array<boolean>(FAILURE_THRESHOLD).fill(false));
+      t.clock.now += 10 * H;
+      expect((await t.run()).forward_down).toEqual({ alerted: false, reason });
+      expect(t.posts).toEqual([]);
+      t.err.mockRestore();
+    }
+  });
+
+  it("runs in scheduled() through the Worker and reports in the run's summary line", async () => {
+    const log = vi.spyOn(console, "log");
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: "*/10 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const done = log.mock.calls.map((c) => String(c[0])).find((l) => l.includes("scheduled revalidation done"));
+    // The test config sets no FORWARD_URL; the default threshold (30 min) is on.
+    expect(JSON.parse(done!)).toMatchObject({ ok: true, pipeline: { forward_down: { alerted: false, reason: "not_configured" } } });
+    log.mockRestore();
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * The Pipeline part of the dashboard's script (see script.ts for the rules it follows: DOM APIs
+ * and textContent only, every call from the API table): each queue's backlog and the forward
+ * destination's circuit, from GET /admin/pipeline, so an operator sees at a glance whether the
+ * pipeline keeps up and whether FORWARD_URL's receiver is down. Read on every (re)load; it never
+ * reaches X.
+ */
+export const DASHBOARD_PIPELINE_JS = String.raw`
+function ageText(seconds) {
+  if (seconds === null || seconds === undefined) return "-";
+  if (seconds < 120) return seconds + " s";
+  if (seconds < 7200) return Math.floor(seconds / 60) + " min";
+  return Math.floor(seconds / 3600) + " h " + Math.floor((seconds % 3600) / 60) + " min";
+}
+
+function forwardView(f) {
+  if (f === null) return el("p", { class: "muted", text: "Forwarding is off (FORWARD_URL is unset)." });
+  if (f.error) return el("p", { class: "error", text: "Forward destination " + f.destination_host + ": state unavailable." });
+  const up = f.phase === "closed";
+  return kv([
+    ["Destination", f.destination_host],
+    ["Circuit", badge(up, "closed (sending)", f.phase === "open" ? "OPEN (holding messages)" : "HALF-OPEN (probing)")],
+    ["Failing since", up ? "-" : when(f.open_since)],
+    ["Next probe", up ? "-" : f.open_until],
+    ["Cool-down", Math.round(f.cool_down_ms / 1000) + " s"],
+    ["Consecutive failures", f.failures],
+  ]);
+}
+
+async function pipelineView() {
+  const p = await api("pipeline");
+  const letters = p.dead_letters.error ? "unavailable" : String(p.dead_letters.total);
+  return [
+    table(p.queues, [
+      ["Queue", "queue"],
+      ["Waiting", (q) => q.error ? el("span", { class: "bad", text: "unavailable" }) : q.backlog_count],
+      ["Bytes", (q) => q.error ? "-" : q.backlog_bytes],
+      ["Oldest", (q) => q.error ? "-" : q.oldest_message_at],
+      ["Age", (q) => q.error ? "-" : ageText(q.oldest_age_seconds)],
+    ]),
+    el("h3", { text: "Forward destination" }),
+    forwardView(p.forward),
+    el("p", { text: "Dead letters stored: " + letters + "." }),
+  ];
+}
+
+function pipelineSection() {
+  const section = $("pipeline");
+  section.replaceChildren(el("h2", { text: "Pipeline" }), asyncBox(pipelineView));
+  section.hidden = false;
+}
+`;
