@@ -204,7 +204,7 @@ export function lastDeliveryLines(body: unknown): string | null {
  * for the forward destination, or null when the body is not the pipeline status.
  */
 export function pipelineLines(body: unknown): string | null {
-  const b = body as { queues?: unknown; forward?: unknown; dead_letters?: unknown } | null;
+  const b = body as { queues?: unknown; forward?: unknown; forward_destinations?: unknown; dead_letters?: unknown } | null;
   if (!Array.isArray(b?.queues)) return null;
   const lines = (b.queues as unknown[]).map((x) => {
     const q = x as { queue?: unknown; error?: unknown; backlog_count?: unknown; backlog_bytes?: unknown; oldest_age_seconds?: unknown };
@@ -212,10 +212,15 @@ export function pipelineLines(body: unknown): string | null {
     const age = typeof q.oldest_age_seconds === "number" ? `, oldest ${q.oldest_age_seconds} s` : "";
     return `${String(q.queue)}: ${String(q.backlog_count)} waiting (${String(q.backlog_bytes)} bytes)${age}`;
   });
-  const f = b.forward as { destination_host?: unknown; phase?: unknown; open_since?: unknown; error?: unknown } | null | undefined;
-  if (f === null || f === undefined) lines.push("forward: off (FORWARD_URL unset)");
-  else if (typeof f.error === "string") lines.push(`forward to ${String(f.destination_host)}: state ${f.error}`);
-  else lines.push(`forward to ${String(f.destination_host)}: circuit ${String(f.phase)}${typeof f.open_since === "string" ? `, failing since ${f.open_since}` : ""}`);
+  type Dest = { destination_host?: unknown; apps?: unknown; phase?: unknown; open_since?: unknown; error?: unknown };
+  // Every destination (apps may forward to their own forward_url); older servers sent only `forward`.
+  const dests = (Array.isArray(b.forward_destinations) ? b.forward_destinations : b.forward ? [b.forward] : []) as Dest[];
+  if (dests.length === 0) lines.push("forward: off (no FORWARD_URL or forward_url)");
+  for (const f of dests) {
+    const apps = Array.isArray(f.apps) && f.apps.length > 0 ? ` (${f.apps.map(String).join(", ")})` : "";
+    if (typeof f.error === "string") lines.push(`forward to ${String(f.destination_host)}${apps}: state ${f.error}`);
+    else lines.push(`forward to ${String(f.destination_host)}${apps}: circuit ${String(f.phase)}${typeof f.open_since === "string" ? `, failing since ${f.open_since}` : ""}`);
+  }
   const d = b.dead_letters as { total?: unknown } | undefined;
   if (typeof d?.total === "number") lines.push(`dead letters: ${d.total}`);
   return lines.join("\n");

@@ -43,6 +43,24 @@ export interface AppConfig {
    * silence alert off for it. Absent: the deployment's `SILENCE_ALERT_HOURS` applies.
    */
   silenceAlertHours?: number | null;
+  /**
+   * Where this app's envelopes are forwarded (APPS `forward_url`, signed with
+   * `FORWARD_SECRET_<APP>` or else `FORWARD_SECRET`); null: not forwarded. parseConfig always sets
+   * it; absent (an AppConfig built by hand) means the deployment's `Config.forward`. Read it
+   * through `forwardFor`, never directly.
+   */
+  forward?: ForwardTarget | null;
+  /**
+   * APPS `forward_types`: the envelope `type`s forwarded (exact, or a prefix ending in `*`);
+   * absent: every type. Filters FORWARD only: EVENTS always gets every envelope.
+   */
+  forwardTypes?: readonly string[];
+}
+
+/** A forward destination and the Standard Webhooks secret its POSTs are signed with. */
+export interface ForwardTarget {
+  url: string;
+  secret: string;
 }
 
 export interface Config {
@@ -53,8 +71,12 @@ export interface Config {
   maxBodyBytes: number;
   /** CRC tokens must match this to be signed (signing-oracle guard); null disables the guard. */
   crcTokenPattern: RegExp | null;
-  /** Where envelopes are POSTed, signed with Standard Webhooks headers; null: not forwarded. */
-  forward: { url: string; secret: string } | null;
+  /**
+   * The deployment's default forward destination (FORWARD_URL + FORWARD_SECRET), which an app
+   * without its own `forward_url` uses; null when either is unset. Envelopes are forwarded per
+   * app: ask `forwardFor(config, app)`, not this.
+   */
+  forward: ForwardTarget | null;
   dedup: { windowSeconds: number; shards: number };
   /** Optional URL that receives a JSON POST when a webhook goes invalid or a re-check fails. */
   alertUrl: string | null;
@@ -190,6 +212,66 @@ function url(src: ConfigSource, key: string): string | undefined {
   return raw.replace(/\/+$/, "");
 }
 
+/** Hosts a plain-http `forward_url` may name: this machine only (a local receiver, the tests' sinks). */
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * An APPS `forward_url`: what `url` accepts, narrowed to https, or http for a loopback host only
+ * (envelopes and their signatures must not cross a network in clear).
+ */
+function forwardUrl(where: string, raw: string): string {
+  const u = url({ [where]: raw }, where);
+  if (u === undefined) throw new ConfigError(where, "must not be blank (use null to turn forwarding off)");
+  const parsed = new URL(u);
+  if (parsed.protocol !== "https:" && !isLoopbackHost(parsed.hostname)) {
+    throw new ConfigError(where, "must be an https URL (http only for localhost / 127.0.0.1)");
+  }
+  return u;
+}
+
+/** Most patterns in one app's `forward_types`. */
+export const MAX_FORWARD_TYPES = 50;
+/** One `forward_types` entry: a type name (AAA key, XAA `event_type`), optionally ending in `*`. */
+const FORWARD_TYPE_PATTERN = /^[A-Za-z0-9_.:-]{0,100}\*?$/;
+
+function forwardTypes(where: string, v: unknown): string[] {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_FORWARD_TYPES) {
+    throw new ConfigError(where, `must be a non-empty array of at most ${MAX_FORWARD_TYPES} type names (use forward_url: null to forward nothing)`);
+  }
+  return v.map((t: unknown) => {
+    if (typeof t !== "string" || t === "" || !FORWARD_TYPE_PATTERN.test(t)) {
+      throw new ConfigError(where, "entries must be type names of letters, digits, '_', '.', ':' or '-', optionally ending in '*'");
+    }
+    return t;
+  });
+}
+
+/**
+ * The destination an app's envelopes are forwarded to, or null (not forwarded, or the app is not
+ * configured). The one place the publisher, the forwarder, the admin view and the cron ask.
+ */
+export function forwardFor(config: Pick<Config, "apps" | "forward">, app: string): ForwardTarget | null {
+  const a = config.apps.get(app);
+  if (a === undefined) return null;
+  return a.forward === undefined ? config.forward : a.forward;
+}
+
+/** Every configured forward destination (by URL) with the apps forwarding to it, in APPS order. */
+export function forwardDestinations(config: Pick<Config, "apps" | "forward">): { url: string; apps: string[] }[] {
+  const byUrl = new Map<string, string[]>();
+  for (const name of config.apps.keys()) {
+    const f = forwardFor(config, name);
+    if (f === null) continue;
+    const list = byUrl.get(f.url) ?? [];
+    list.push(name);
+    byUrl.set(f.url, list);
+  }
+  return [...byUrl].map(([url, apps]) => ({ url, apps }));
+}
+
 interface AppSpec {
   name: string;
   flavour?: string;
@@ -197,7 +279,11 @@ interface AppSpec {
   webhook_url?: string;
   collapse_across_users?: boolean;
   silence_alert_hours?: number | null;
+  forward_url?: string | null;
+  forward_types?: string[];
 }
+
+const APP_SETTINGS = ["name", "flavour", "env_name", "webhook_url", "collapse_across_users", "silence_alert_hours", "forward_url", "forward_types"];
 
 function readAppSpecs(src: ConfigSource): AppSpec[] {
   const raw = str(src, "APPS");
@@ -217,7 +303,7 @@ function readAppSpecs(src: ConfigSource): AppSpec[] {
     }
     const o = item as Record<string, unknown>;
     for (const k of Object.keys(o)) {
-      if (!["name", "flavour", "env_name", "webhook_url", "collapse_across_users", "silence_alert_hours"].includes(k)) {
+      if (!APP_SETTINGS.includes(k)) {
         throw new ConfigError(`APPS[${i}].${k}`, "is not a known app setting");
       }
     }
@@ -242,11 +328,36 @@ function readAppSpecs(src: ConfigSource): AppSpec[] {
       }
       spec.silence_alert_hours = h;
     }
+    if (o.forward_url !== undefined) {
+      if (o.forward_url !== null && typeof o.forward_url !== "string") {
+        throw new ConfigError(`APPS[${i}].forward_url`, "must be a URL string, or null (this app is not forwarded)");
+      }
+      spec.forward_url = o.forward_url;
+    }
+    if (o.forward_types !== undefined) spec.forward_types = forwardTypes(`APPS[${i}].forward_types`, o.forward_types);
     return spec;
   });
 }
 
-function buildApp(src: ConfigSource, spec: AppSpec, i: number): AppConfig {
+/**
+ * The app's forward destination: its `forward_url` (null: off), else FORWARD_URL; signed with
+ * `FORWARD_SECRET_<APP>`, else FORWARD_SECRET. A destination without a secret is a ConfigError
+ * naming the app's secret (the name only).
+ */
+function appForward(src: ConfigSource, spec: AppSpec, where: string, deploymentUrl: string | undefined): ForwardTarget | null {
+  if (spec.forward_url === null) return null;
+  const dest = spec.forward_url !== undefined ? forwardUrl(`${where}.forward_url`, spec.forward_url) : deploymentUrl;
+  if (dest === undefined) return null;
+  const own = secretName("FORWARD_SECRET", spec.name);
+  const secret = str(src, own) ?? str(src, "FORWARD_SECRET");
+  if (secret === undefined) {
+    const also = own === "FORWARD_SECRET" ? "" : " or FORWARD_SECRET";
+    throw new ConfigError(own, `secret is missing (app "${spec.name}" forwards to ${new URL(dest).host}: set ${own}${also})`);
+  }
+  return { url: dest, secret };
+}
+
+function buildApp(src: ConfigSource, spec: AppSpec, i: number, deploymentUrl?: string): AppConfig {
   const where = `APPS[${i}]`;
   if (!APP_NAME.test(spec.name)) {
     throw new ConfigError(
@@ -278,6 +389,8 @@ function buildApp(src: ConfigSource, spec: AppSpec, i: number): AppConfig {
   };
   if (spec.env_name !== undefined) app.envName = spec.env_name;
   if (spec.silence_alert_hours !== undefined) app.silenceAlertHours = spec.silence_alert_hours;
+  app.forward = appForward(src, spec, where, deploymentUrl);
+  if (spec.forward_types !== undefined) app.forwardTypes = spec.forward_types;
   const previous = str(src, secretName("X_CONSUMER_SECRET_PREVIOUS", spec.name));
   if (previous !== undefined) app.previousConsumerSecret = previous;
   if (spec.webhook_url !== undefined) {
@@ -298,9 +411,10 @@ function buildApp(src: ConfigSource, spec: AppSpec, i: number): AppConfig {
 
 /** Parse and validate the whole configuration. Throws `ConfigError` naming the bad setting. */
 export function parseConfig(src: ConfigSource): Config {
+  const forwardUrlRaw = url(src, "FORWARD_URL");
   const apps = new Map<string, AppConfig>();
   readAppSpecs(src).forEach((spec, i) => {
-    const app = buildApp(src, spec, i);
+    const app = buildApp(src, spec, i, forwardUrlRaw);
     if (apps.has(app.name)) throw new ConfigError(`APPS[${i}].name`, `"${app.name}" is listed twice`);
     apps.set(app.name, app);
   });
@@ -317,15 +431,10 @@ export function parseConfig(src: ConfigSource): Config {
     }
   }
 
-  const forwardUrl = url(src, "FORWARD_URL");
-  let forward: Config["forward"] = null;
-  if (forwardUrl !== undefined) {
-    const secret = str(src, "FORWARD_SECRET");
-    if (secret === undefined) {
-      throw new ConfigError("FORWARD_SECRET", "secret is missing (required when FORWARD_URL is set)");
-    }
-    forward = { url: forwardUrl, secret };
-  }
+  // The deployment default. Without FORWARD_SECRET it is null, but an app that uses FORWARD_URL
+  // without a secret of its own has already failed above, naming the secret it needs.
+  const forwardSecret = str(src, "FORWARD_SECRET");
+  const forward: Config["forward"] = forwardUrlRaw !== undefined && forwardSecret !== undefined ? { url: forwardUrlRaw, secret: forwardSecret } : null;
 
   return {
     apps,

@@ -1,14 +1,15 @@
 /**
- * GET /admin/pipeline: does the pipeline keep up, and is the forward destination up? Each queue's
- * backlog (from the producer binding's `metrics()`), the forward circuit breaker's state, and the
+ * GET /admin/pipeline: does the pipeline keep up, and are the forward destinations up? Each queue's
+ * backlog (from the producer binding's `metrics()`), each forward destination's circuit breaker
+ * (one per URL, with the apps forwarding there), and the
  * number of stored dead letters. Read by the dashboard's Pipeline section, the CLI's `pipeline`
  * command and the cron's pipeline check (src/cron/pipeline-check.ts), which reads it the same way.
  *
  * A part that cannot be read answers `{error: "unavailable"}` in its place, never a 500 and never
  * the internal message: an operator looking at a struggling pipeline needs the parts that work.
- * The forward destination is shown by host only: FORWARD_URL may carry a token in its path or query.
+ * Forward destinations are shown by host only: a FORWARD_URL or `forward_url` may carry a token in its path or query.
  */
-import type { Config } from "../config.ts";
+import { forwardDestinations, type Config } from "../config.ts";
 import type { BreakerPhase } from "../pipeline/circuit-breaker.ts";
 import { deadLetterStore } from "../pipeline/dead-letter.ts";
 import { FORWARD_GATE_INSTANCE } from "../pipeline/forward.ts";
@@ -42,6 +43,8 @@ export type QueueStatus =
 export type ForwardStatus =
   | {
       destination_host: string;
+      /** The apps forwarding to this destination (APPS order). */
+      apps: string[];
       phase: BreakerPhase;
       /** ISO: when an open circuit lets a probe through; null when closed. */
       open_until: string | null;
@@ -50,12 +53,14 @@ export type ForwardStatus =
       cool_down_ms: number;
       failures: number;
     }
-  | { destination_host: string; error: "unavailable" };
+  | { destination_host: string; apps: string[]; error: "unavailable" };
 
 export interface PipelineStatus {
   at: string;
   queues: QueueStatus[];
-  /** null: FORWARD_URL is unset (nothing is forwarded). */
+  /** Every forward destination (one per URL: apps sharing one share its circuit); [] when nothing is forwarded. */
+  forward_destinations: ForwardStatus[];
+  /** The first of `forward_destinations`, or null: kept for readers of the one-destination shape (the CLI). */
   forward: ForwardStatus | null;
   dead_letters: { total: number } | { error: "unavailable" };
 }
@@ -86,9 +91,10 @@ export function destinationHost(url: string): string {
 }
 
 /** The forward status from the gate's inspection (pure). */
-export function forwardStatus(url: string, g: GateInspection): ForwardStatus {
+export function forwardStatus(url: string, g: GateInspection, apps: string[] = []): ForwardStatus {
   return {
     destination_host: destinationHost(url),
+    apps,
     phase: g.phase,
     open_until: g.openUntil === 0 ? null : new Date(g.openUntil).toISOString(),
     open_since: g.openSince === 0 ? null : new Date(g.openSince).toISOString(),
@@ -121,19 +127,21 @@ export async function inspectGate(env: Env, url: string): Promise<GateInspection
   }
 }
 
-export async function pipelineStatus(env: Env, config: Pick<Config, "forward">, nowMs: number, source: QueueMetricsSource = env): Promise<PipelineStatus> {
-  const url = config.forward?.url ?? null;
-  const [queues, gate, deadLetters] = await Promise.all([
+export async function pipelineStatus(env: Env, config: Pick<Config, "apps" | "forward">, nowMs: number, source: QueueMetricsSource = env): Promise<PipelineStatus> {
+  const destinations = forwardDestinations(config);
+  const [queues, gates, deadLetters] = await Promise.all([
     queueStatuses(source, nowMs),
-    url === null ? Promise.resolve(null) : inspectGate(env, url),
+    Promise.all(destinations.map((d) => inspectGate(env, d.url))),
     deadLetterStore(env).count().then(
       (total) => ({ total }),
       () => ({ error: "unavailable" as const }),
     ),
   ]);
-  let forward: ForwardStatus | null = null;
-  if (url !== null) forward = gate === null ? { destination_host: destinationHost(url), error: "unavailable" } : forwardStatus(url, gate);
-  return { at: new Date(nowMs).toISOString(), queues, forward, dead_letters: deadLetters };
+  const forward = destinations.map(({ url, apps }, i): ForwardStatus => {
+    const gate = gates[i] ?? null;
+    return gate === null ? { destination_host: destinationHost(url), apps, error: "unavailable" } : forwardStatus(url, gate, apps);
+  });
+  return { at: new Date(nowMs).toISOString(), queues, forward_destinations: forward, forward: forward[0] ?? null, dead_letters: deadLetters };
 }
 
 /** GET /admin/pipeline */

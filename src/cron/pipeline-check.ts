@@ -1,28 +1,30 @@
 /**
- * The cron run's deployment-wide pipeline check (one per run): read the queue backlogs and the
- * forward circuit (the same reads as GET /admin/pipeline, src/admin/pipeline.ts), let the pure
- * policy decide (pipeline-policy.ts), raise `pipeline_backlog` and/or `forward_destination_down`,
+ * The cron run's deployment-wide pipeline check (one per run): read the queue backlogs and every
+ * forward destination's circuit (one per URL; the same reads as GET /admin/pipeline, src/admin/pipeline.ts), let the pure
+ * policy decide (pipeline-policy.ts), raise `pipeline_backlog` and/or `forward_destination_down` (one per destination host),
  * and record when each was raised in the DeadLetters Durable Object's meta, beside the dead-letter
  * alert's marker, so the throttle holds across isolates. `PIPELINE_LAG_ALERT_MINUTES=0`: nothing read.
  */
-import { getConfig } from "../config.ts";
+import { forwardDestinations, getConfig, type Config } from "../config.ts";
 import { destinationHost, inspectGate, queueStatuses, type QueueMetricsSource } from "../admin/pipeline.ts";
 import { deadLetterStore } from "../pipeline/dead-letter.ts";
 import type { GateInspection } from "../pipeline/forward-gate-store.ts";
 import type { DeadLetters } from "../state/dead-letters.ts";
 import { raiseAlert } from "./alert.ts";
 import { DEPLOYMENT_ALERT_APP } from "./dead-letter-check.ts";
-import { decideBacklogAlert, decideForwardDownAlert, type PipelineDecision, type QueueLag } from "./pipeline-policy.ts";
+import { combinedForwardPhase, decideBacklogAlert, decideForwardDownAlert, type PipelineDecision, type QueueLag } from "./pipeline-policy.ts";
 import { settingsFrom } from "./revalidate-policy.ts";
 
-/** `dead_letters_meta` keys: when each alert was last raised (ISO). */
+/** `dead_letters_meta` keys: when each alert was last raised (ISO); the forward one is suffixed `:<host>`. */
 export const BACKLOG_ALERT_META = "alert:pipeline_backlog";
 export const FORWARD_DOWN_ALERT_META = "alert:forward_destination_down";
 
 export interface PipelineCheckOutcome {
   at: string;
   backlog: { alerted: boolean; reason: string | null };
+  /** Over every destination (see `combined`); `forward_destinations` has each one's. */
   forward_down: { alerted: boolean; reason: string | null };
+  forward_destinations: DestinationOutcome[];
 }
 
 export interface PipelineCheckDeps {
@@ -39,7 +41,7 @@ export interface PipelineCheckDeps {
 
 const CAUSES = {
   pipeline_backlog: "A consumer is failing or too slow: messages wait on its queue.",
-  forward_destination_down: "The FORWARD_URL receiver keeps failing (errors, timeouts): the forwarder's circuit breaker is open.",
+  forward_destination_down: "A forward destination's receiver keeps failing (errors, timeouts): the forwarder's circuit breaker is open.",
 } as const;
 
 function outcomeOf(d: PipelineDecision): { alerted: boolean; reason: string | null } {
@@ -47,45 +49,87 @@ function outcomeOf(d: PipelineDecision): { alerted: boolean; reason: string | nu
   return { alerted: false, reason: d.reason === "throttled" ? `throttled until ${d.nextAlertAt ?? "later"}` : d.reason };
 }
 
+/** The alert marker of one destination: the throttle is per destination host. */
+export function forwardDownMetaKey(host: string): string {
+  return `${FORWARD_DOWN_ALERT_META}:${host}`;
+}
+
+export interface DestinationOutcome {
+  host: string;
+  apps: string[];
+  alerted: boolean;
+  reason: string | null;
+}
+
+/** `forward_down` over every destination: alerted if any was; else the one reason, or each host's. */
+function combined(list: readonly DestinationOutcome[]): { alerted: boolean; reason: string | null } {
+  if (list.length === 0) return { alerted: false, reason: "not_configured" };
+  if (list.some((d) => d.alerted)) return { alerted: true, reason: null };
+  if (list.length === 1) return { alerted: false, reason: list[0]!.reason };
+  return { alerted: false, reason: list.map((d) => `${d.host}: ${d.reason ?? "-"}`).join("; ") };
+}
+
 export async function checkPipeline(env: Env, deps: PipelineCheckDeps = { now: () => Date.now() }): Promise<PipelineCheckOutcome> {
   const config = getConfig(env);
   const nowMs = deps.now();
   const at = new Date(nowMs).toISOString();
   const threshold = config.pipelineLagAlertMinutes;
-  if (threshold === 0) return { at, backlog: { alerted: false, reason: "off" }, forward_down: { alerted: false, reason: "off" } };
+  if (threshold === 0) return { at, backlog: { alerted: false, reason: "off" }, forward_down: { alerted: false, reason: "off" }, forward_destinations: [] };
 
   const store = deps.store ?? deadLetterStore(env);
-  const url = config.forward?.url ?? null;
+  const destinations = forwardDestinations(config).map((d) => ({ ...d, host: destinationHost(d.url) }));
   const gateOf = deps.gate ?? ((u: string) => inspectGate(env, u));
-  const [queues, gate, lastBacklog, lastDown] = await Promise.all([
+  const [queues, gates, lastBacklog, lastDowns] = await Promise.all([
     queueStatuses(deps.queues ?? env, nowMs),
-    url === null ? Promise.resolve(null) : gateOf(url),
+    Promise.all(destinations.map((d) => gateOf(d.url))),
     store.meta(BACKLOG_ALERT_META),
-    store.meta(FORWARD_DOWN_ALERT_META),
+    Promise.all(destinations.map((d) => store.meta(forwardDownMetaKey(d.host)))),
   ]);
   const lags: QueueLag[] = queues.flatMap((q) =>
     "error" in q ? [] : [{ queue: q.queue, count: q.backlog_count, oldestAt: q.oldest_message_at }],
   );
   const alertRepeatMs = settingsFrom(config).alertRepeatMs;
-  const backlog = decideBacklogAlert({ thresholdMinutes: threshold, queues: lags, forwardPhase: gate?.phase ?? null, lastAlertAt: lastBacklog, nowMs, alertRepeatMs });
-  const down = decideForwardDownAlert({
-    thresholdMinutes: threshold,
-    gate: url === null || gate === null ? null : { host: destinationHost(url), phase: gate.phase, openSince: gate.openSince, openUntil: gate.openUntil, probeUntil: gate.probeUntil },
-    maxHoldHours: config.forwardMaxHoldHours,
-    lastAlertAt: lastDown,
-    nowMs,
-    alertRepeatMs,
-  });
-  for (const [problem, d, key] of [
-    ["pipeline_backlog", backlog, BACKLOG_ALERT_META],
-    ["forward_destination_down", down, FORWARD_DOWN_ALERT_META],
-  ] as const) {
-    if (!d.alert) continue;
-    await raiseAlert({ app: DEPLOYMENT_ALERT_APP, problem, message: d.message, cause: CAUSES[problem], at }, config.alertUrl, deps.fetcher);
-    // After the alert: a failure in between alerts again next run rather than never.
-    await store.setMeta(key, at);
+  const forwardPhase = combinedForwardPhase(gates.map((g) => g?.phase ?? null));
+  const backlog = decideBacklogAlert({ thresholdMinutes: threshold, queues: lags, forwardPhase, lastAlertAt: lastBacklog, nowMs, alertRepeatMs });
+  if (backlog.alert) await raise(config, deps, store, "pipeline_backlog", backlog.message, BACKLOG_ALERT_META, at);
+
+  const outcomes: DestinationOutcome[] = [];
+  // Several destinations on one host share one alert (and one marker): the alert names hosts only.
+  const seenHosts = new Set<string>();
+  for (const [i, d] of destinations.entries()) {
+    const gate = gates[i] ?? null;
+    if (gate === null) {
+      // A gate that could not be read is not "not configured": say so (inspectGate logged why).
+      outcomes.push({ host: d.host, apps: d.apps, alerted: false, reason: "gate unavailable" });
+      continue;
+    }
+    const down = decideForwardDownAlert({
+      thresholdMinutes: threshold,
+      gate: { host: d.host, phase: gate.phase, openSince: gate.openSince, openUntil: gate.openUntil, probeUntil: gate.probeUntil },
+      maxHoldHours: config.forwardMaxHoldHours,
+      lastAlertAt: lastDowns[i] ?? null,
+      nowMs,
+      alertRepeatMs,
+    });
+    if (down.alert && !seenHosts.has(d.host)) {
+      seenHosts.add(d.host);
+      await raise(config, deps, store, "forward_destination_down", `${down.message} Apps forwarding there: ${d.apps.join(", ")}.`, forwardDownMetaKey(d.host), at);
+    }
+    outcomes.push({ host: d.host, apps: d.apps, ...outcomeOf(down) });
   }
-  // A gate that could not be read is not "not configured": say so (inspectGate logged why).
-  const downOutcome = url !== null && gate === null ? { alerted: false, reason: "gate unavailable" } : outcomeOf(down);
-  return { at, backlog: outcomeOf(backlog), forward_down: downOutcome };
+  return { at, backlog: outcomeOf(backlog), forward_down: combined(outcomes), forward_destinations: outcomes };
+}
+
+async function raise(
+  config: Config,
+  deps: PipelineCheckDeps,
+  store: DurableObjectStub<DeadLetters>,
+  problem: keyof typeof CAUSES,
+  message: string,
+  key: string,
+  at: string,
+): Promise<void> {
+  await raiseAlert({ app: DEPLOYMENT_ALERT_APP, problem, message, cause: CAUSES[problem], at }, config.alertUrl, deps.fetcher);
+  // After the alert: a failure in between alerts again next run rather than never.
+  await store.setMeta(key, at);
 }

@@ -86,8 +86,19 @@ export function decideBacklogAlert(input: BacklogInput): PipelineDecision {
   };
 }
 
+/**
+ * The one phase the backlog check reads when several destinations are forwarded to (pure): any
+ * circuit not closed (open first) exempts aae-forward, whose backlog then includes messages held
+ * for that destination on purpose; null when no gate could be read (or nothing is forwarded).
+ */
+export function combinedForwardPhase(phases: readonly (BreakerPhase | null)[]): BreakerPhase | null {
+  if (phases.includes("open")) return "open";
+  if (phases.includes("half-open")) return "half-open";
+  return phases.includes("closed") ? "closed" : null;
+}
+
 export interface ForwardGateView {
-  /** FORWARD_URL's host: never the full URL (it may carry a token). */
+  /** The destination's host: never the full URL (it may carry a token). */
   host: string;
   phase: BreakerPhase;
   /** Epoch ms the outage began; 0 when closed. */
@@ -98,7 +109,7 @@ export interface ForwardGateView {
 
 export interface ForwardDownInput {
   thresholdMinutes: number;
-  /** null: FORWARD_URL unset. */
+  /** null: nothing is forwarded to this destination (no FORWARD_URL, no app `forward_url`). */
   gate: ForwardGateView | null;
   maxHoldHours: number;
   lastAlertAt: string | null;

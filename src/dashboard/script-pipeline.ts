@@ -1,8 +1,8 @@
 /**
  * The Pipeline part of the dashboard's script (see script.ts for the rules it follows: DOM APIs
  * and textContent only, every call from the API table): each queue's backlog and the forward
- * destination's circuit, from GET /admin/pipeline, so an operator sees at a glance whether the
- * pipeline keeps up and whether FORWARD_URL's receiver is down. Read on every (re)load; it never
+ * destination's circuit (one per destination, with its apps), from GET /admin/pipeline, so an
+ * operator sees at a glance whether the pipeline keeps up and whether a forward receiver is down. Read on every (re)load; it never
  * reaches X.
  */
 export const DASHBOARD_PIPELINE_JS = String.raw`
@@ -14,17 +14,23 @@ function ageText(seconds) {
 }
 
 function forwardView(f) {
-  if (f === null) return el("p", { class: "muted", text: "Forwarding is off (FORWARD_URL is unset)." });
-  if (f.error) return el("p", { class: "error", text: "Forward destination " + f.destination_host + ": state unavailable." });
+  const apps = (f.apps || []).join(", ");
+  if (f.error) return el("p", { class: "error", text: "Forward destination " + f.destination_host + " (apps: " + apps + "): state unavailable." });
   const up = f.phase === "closed";
   return kv([
     ["Destination", f.destination_host],
+    ["Apps", apps],
     ["Circuit", badge(up, "closed (sending)", f.phase === "open" ? "OPEN (holding messages)" : "HALF-OPEN (probing)")],
     ["Failing since", up ? "-" : when(f.open_since)],
     ["Next probe", up ? "-" : f.open_until],
     ["Cool-down", Math.round(f.cool_down_ms / 1000) + " s"],
     ["Consecutive failures", f.failures],
   ]);
+}
+
+function forwardViews(list) {
+  if (list.length === 0) return [el("p", { class: "muted", text: "Forwarding is off (no app has a forward destination: FORWARD_URL and every forward_url are unset)." })];
+  return list.map(forwardView);
 }
 
 async function pipelineView() {
@@ -38,8 +44,8 @@ async function pipelineView() {
       ["Oldest", (q) => q.error ? "-" : q.oldest_message_at],
       ["Age", (q) => q.error ? "-" : ageText(q.oldest_age_seconds)],
     ]),
-    el("h3", { text: "Forward destination" }),
-    forwardView(p.forward),
+    el("h3", { text: "Forward destinations" }),
+    ...forwardViews(p.forward_destinations || (p.forward ? [p.forward] : [])),
     el("p", { text: "Dead letters stored: " + letters + "." }),
   ];
 }

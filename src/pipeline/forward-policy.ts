@@ -10,6 +10,7 @@
  *   and timeouts: transient, retry with exponential backoff and jitter (`FORWARD_BACKOFF`).
  * - A transient failure on the last allowed attempt: dead-letter with the last failure as reason.
  */
+import { forwardFor, type Config } from "../config.ts";
 import { backoffSeconds, clampDelay, FORWARD_BACKOFF, parseRetryAfter } from "./retry.ts";
 
 /** Our own give-up point; the aae-forward consumer's `max_retries` (20) is the platform's backstop. */
@@ -103,4 +104,20 @@ export function decideHold(
   }
   const spread = Math.min(Math.max(random, 0), 1) * HOLD_SPREAD_SECONDS;
   return { action: "hold", heldSince: since, delaySeconds: Math.max(1, clampDelay(Math.max(gateWaitMs, 0) / 1000 + spread)) };
+}
+
+/**
+ * Whether an envelope `type` passes an app's `forward_types` (pure): absent lets every type
+ * through; an entry matches exactly, or, ending in `*`, as a prefix (`dm.*`). Case sensitive, as
+ * X's names are. Unknown names are accepted by the config (X adds types), so a typo silently
+ * matches nothing.
+ */
+export function matchesForwardTypes(patterns: readonly string[] | undefined, type: string): boolean {
+  if (patterns === undefined) return true;
+  return patterns.some((p) => (p.endsWith("*") ? type.startsWith(p.slice(0, -1)) : type === p));
+}
+
+/** Whether the publisher puts an envelope of `app` and `type` on FORWARD (pure). */
+export function shouldForward(config: Pick<Config, "apps" | "forward">, app: string, type: string): boolean {
+  return forwardFor(config, app) !== null && matchesForwardTypes(config.apps.get(app)?.forwardTypes, type);
 }

@@ -1,7 +1,8 @@
 /**
- * The aae-forward consumer: POST each envelope to FORWARD_URL with Standard Webhooks headers.
+ * The aae-forward consumer: POST each envelope to its app's destination (`forwardFor`: APPS
+ * `forward_url` or FORWARD_URL) with Standard Webhooks headers signed with that app's secret.
  *
- * Per batch: ask the destination's gate (circuit breaker + optional rate limit, shared by every
+ * Per destination in a batch: ask its gate (circuit breaker + optional rate limit, shared by every
  * isolate through a Durable Object) how many may go; send those concurrently, each with a
  * timeout; decide each outcome with the pure `decideForwardOutcome`; report health back to the
  * gate. Messages held back by the gate are not retried (a retry uses one of the queue's
@@ -13,7 +14,7 @@
  * `fetch` is injected (`ForwardDeps`) so tests can stand in for the destination: workerd tests
  * cannot open a real HTTP listener, and the vitest pool has no fetch mock in this version.
  */
-import { ConfigError, getConfig, type Config } from "../config.ts";
+import { ConfigError, forwardFor, getConfig, type Config, type ForwardTarget } from "../config.ts";
 import type { ForwardMessage } from "./messages.ts";
 import { isForwardMessage } from "./message-guards.ts";
 import { deadLetterStore, sendDeadLetter } from "./dead-letter.ts";
@@ -46,7 +47,7 @@ export const DEFAULT_FORWARD_DEPS: ForwardDeps = {
   random: () => Math.random(),
 };
 
-async function attempt(deps: ForwardDeps, config: NonNullable<Config["forward"]>, id: string, body: string): Promise<ForwardAttemptResult> {
+async function attempt(deps: ForwardDeps, config: ForwardTarget, id: string, body: string): Promise<ForwardAttemptResult> {
   const ts = Math.floor(deps.now() / 1000);
   const headers = await standardWebhookHeaders(config.secret, id, ts, body);
   try {
@@ -143,8 +144,73 @@ async function apply(env: Env, msg: Message<unknown>, original: ForwardMessage, 
   else await deadLetter(env, msg, original, d.reason);
 }
 
+type Item = { msg: Message<unknown>; body: ForwardMessage };
+
+/** Why a message has no destination: its app left APPS, or its forwarding is off. */
+function noDestinationReason(config: Config, app: string): string {
+  if (!config.apps.has(app)) return `app "${app}" is no longer configured (not in APPS): nothing to forward it to`;
+  return `forwarding is not configured for app "${app}" (its forward_url is null, or FORWARD_URL is unset)`;
+}
+
+/**
+ * One destination's share of a batch: ask its gate how many may go, hold the rest back, send the
+ * admitted ones (each signed with its own app's secret), report health to the gate, apply the
+ * decisions. A gate that cannot be answered retries this destination's messages only.
+ */
+async function forwardToDestination(env: Env, config: Config, url: string, items: readonly (Item & { target: ForwardTarget })[], deps: ForwardDeps): Promise<void> {
+  const gate = env.DEAD_LETTERS.getByName(FORWARD_GATE_INSTANCE);
+  let allowed: number;
+  let waitMs: number;
+  let cause: HoldCause;
+  try {
+    const a = await gate.gateAdmit(url, items.length, config.forwardRateLimit);
+    allowed = a.allowed;
+    waitMs = a.retryAfterMs;
+    // A closed breaker holds nothing back: only the rate limit can have.
+    cause = a.phase === "closed" ? "rate limited" : "circuit open";
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "forward gate unavailable; retrying batch", error: String(error) }));
+    for (const { msg } of items) msg.retry({ delaySeconds: backoffSeconds(msg.attempts, FORWARD_BACKOFF, deps.random()) });
+    return;
+  }
+
+  await holdBack(env, items.slice(allowed), waitMs, cause, config.forwardMaxHoldHours, deps);
+
+  const sent = items.slice(0, allowed);
+  const results = await Promise.all(
+    sent.map(async ({ msg, body, target }) => {
+      const text = await bodyOf(env, body).catch(() => undefined);
+      if (text === undefined) {
+        return { msg, body, healthy: null, decision: { action: "retry", delaySeconds: backoffSeconds(msg.attempts, FORWARD_BACKOFF, deps.random()), reason: "spool unavailable" } as ForwardDecision };
+      }
+      if (text === null) {
+        const held = body.held_since === undefined ? "" : `; held since ${body.held_since}`;
+        return { msg, body, healthy: null, decision: { action: "dead-letter", reason: `spilled envelope ${body.spill} not found (expired${held})` } as ForwardDecision };
+      }
+      const result = await attempt(deps, target, body.id, text);
+      const decision = decideForwardOutcome(result, msg.attempts, deps.now(), deps.random());
+      if (decision.action !== "ack") {
+        console.warn(JSON.stringify({ msg: "forward attempt failed", id: msg.id, envelope: body.id, attempts: msg.attempts, result: describeResult(result), action: decision.action }));
+      }
+      return { msg, body, healthy: !isDestinationFailure(result), decision };
+    }),
+  );
+  const outcomes = results.flatMap((r) => (r.healthy === null ? [] : [r.healthy]));
+  if (outcomes.length > 0) {
+    // The decisions stand either way; a lost report only delays the breaker by one batch.
+    await gate.gateRecord(url, outcomes).catch((error: unknown) => {
+      console.error(JSON.stringify({ msg: "forward gate record failed", error: String(error) }));
+    });
+  }
+  await Promise.all(results.map((r) => apply(env, r.msg, r.body, r.decision)));
+}
+
+/**
+ * Each message goes to its app's destination (`forwardFor`): the batch is grouped by destination
+ * URL, in order, and each group is gated on its own (a down destination holds only its messages).
+ */
 export async function handleForwardBatch(batch: MessageBatch, env: Env, deps: ForwardDeps = DEFAULT_FORWARD_DEPS): Promise<void> {
-  const valid: { msg: Message<unknown>; body: ForwardMessage }[] = [];
+  const valid: Item[] = [];
   for (const msg of batch.messages) {
     if (isForwardMessage(msg.body)) valid.push({ msg, body: msg.body });
     else {
@@ -162,63 +228,34 @@ export async function handleForwardBatch(batch: MessageBatch, env: Env, deps: Fo
   let config: Config;
   try {
     config = getConfig(env);
-    if (config.forward !== null) secretKeyBytes(config.forward.secret);
   } catch (error) {
-    if (!(error instanceof ConfigError || error instanceof StandardWebhooksSecretError)) throw error;
+    if (!(error instanceof ConfigError)) throw error;
     // An operator must fix the config; wait for it (the message is dead-lettered after max attempts).
     console.error(JSON.stringify({ msg: "forwarding misconfigured; retrying", error: error.message }));
     for (const { msg } of valid) msg.retry({ delaySeconds: backoffSeconds(msg.attempts, FORWARD_BACKOFF, deps.random()) });
     return;
   }
-  const forward = config.forward;
-  if (forward === null) {
-    await Promise.all(valid.map(({ msg, body }) => deadLetter(env, msg, body, "forwarding is not configured (FORWARD_URL is unset)")));
-    return;
-  }
 
-  const gate = env.DEAD_LETTERS.getByName(FORWARD_GATE_INSTANCE);
-  let allowed: number;
-  let waitMs: number;
-  let cause: HoldCause;
-  try {
-    const a = await gate.gateAdmit(forward.url, valid.length, config.forwardRateLimit);
-    allowed = a.allowed;
-    waitMs = a.retryAfterMs;
-    // A closed breaker holds nothing back: only the rate limit can have.
-    cause = a.phase === "closed" ? "rate limited" : "circuit open";
-  } catch (error) {
-    console.error(JSON.stringify({ msg: "forward gate unavailable; retrying batch", error: String(error) }));
-    for (const { msg } of valid) msg.retry({ delaySeconds: backoffSeconds(msg.attempts, FORWARD_BACKOFF, deps.random()) });
-    return;
+  const groups = new Map<string, (Item & { target: ForwardTarget })[]>();
+  const orphans: Promise<void>[] = [];
+  for (const item of valid) {
+    const target = forwardFor(config, item.body.app);
+    if (target === null) {
+      orphans.push(deadLetter(env, item.msg, item.body, noDestinationReason(config, item.body.app)));
+      continue;
+    }
+    try {
+      secretKeyBytes(target.secret);
+    } catch (error) {
+      if (!(error instanceof StandardWebhooksSecretError)) throw error;
+      // The message names the problem, never the secret. Wait for the operator's fix.
+      console.error(JSON.stringify({ msg: "forwarding misconfigured; retrying", app: item.body.app, error: error.message }));
+      item.msg.retry({ delaySeconds: backoffSeconds(item.msg.attempts, FORWARD_BACKOFF, deps.random()) });
+      continue;
+    }
+    const group = groups.get(target.url) ?? [];
+    group.push({ ...item, target });
+    groups.set(target.url, group);
   }
-
-  await holdBack(env, valid.slice(allowed), waitMs, cause, config.forwardMaxHoldHours, deps);
-
-  const sent = valid.slice(0, allowed);
-  const results = await Promise.all(
-    sent.map(async ({ msg, body }) => {
-      const text = await bodyOf(env, body).catch(() => undefined);
-      if (text === undefined) {
-        return { msg, body, healthy: null, decision: { action: "retry", delaySeconds: backoffSeconds(msg.attempts, FORWARD_BACKOFF, deps.random()), reason: "spool unavailable" } as ForwardDecision };
-      }
-      if (text === null) {
-        const held = body.held_since === undefined ? "" : `; held since ${body.held_since}`;
-        return { msg, body, healthy: null, decision: { action: "dead-letter", reason: `spilled envelope ${body.spill} not found (expired${held})` } as ForwardDecision };
-      }
-      const result = await attempt(deps, forward, body.id, text);
-      const decision = decideForwardOutcome(result, msg.attempts, deps.now(), deps.random());
-      if (decision.action !== "ack") {
-        console.warn(JSON.stringify({ msg: "forward attempt failed", id: msg.id, envelope: body.id, attempts: msg.attempts, result: describeResult(result), action: decision.action }));
-      }
-      return { msg, body, healthy: !isDestinationFailure(result), decision };
-    }),
-  );
-  const outcomes = results.flatMap((r) => (r.healthy === null ? [] : [r.healthy]));
-  if (outcomes.length > 0) {
-    // The decisions stand either way; a lost report only delays the breaker by one batch.
-    await gate.gateRecord(forward.url, outcomes).catch((error: unknown) => {
-      console.error(JSON.stringify({ msg: "forward gate record failed", error: String(error) }));
-    });
-  }
-  await Promise.all(results.map((r) => apply(env, r.msg, r.body, r.decision)));
+  await Promise.all([...orphans, ...[...groups].map(([url, items]) => forwardToDestination(env, config, url, items, deps))]);
 }

@@ -22,6 +22,7 @@ import { isIngestMessage } from "./message-guards.ts";
 import { deadLetterStore, sendDeadLetter } from "./dead-letter.ts";
 import { backoffSeconds, INGEST_BACKOFF } from "./retry.ts";
 import { publishEnvelopes } from "./publish.ts";
+import { shouldForward } from "./forward-policy.ts";
 import { dedupKey, dedupShard, dedupShardName } from "./dedup-keys.ts";
 import type { DedupStatus } from "../state/dedup.ts";
 import { registryFor } from "../state/registry.ts";
@@ -106,7 +107,7 @@ async function dedupAndPublish(env: Env, config: Config, app: AppConfig, owner: 
   const order = new Map(envelopes.map((e, i) => [e, i]));
   fresh.sort((a, b) => (order.get(a.envelope) ?? 0) - (order.get(b.envelope) ?? 0));
   try {
-    await publishEnvelopes(env, fresh.map((c) => c.envelope), config.forward !== null);
+    await publishEnvelopes(env, fresh.map((c) => c.envelope), (e) => shouldForward(config, e.app, e.type));
   } catch (error) {
     await release();
     throw error;

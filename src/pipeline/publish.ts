@@ -133,11 +133,12 @@ function forwardMessage(p: Prepared): ForwardMessage {
 }
 
 /**
- * Publish envelopes (already deduplicated) to EVENTS, and to FORWARD when `forwarding` is on.
+ * Publish envelopes (already deduplicated) to EVENTS, and to FORWARD those `forwarding` accepts
+ * (per envelope: its app's destination and `forward_types`, see `shouldForward`).
  * Resolves once every send resolved; throws if any failed (the caller then releases the dedup
  * leases and retries the delivery: envelopes sent before the failure may be sent twice, never lost).
  */
-export async function publishEnvelopes(env: Env, envelopes: readonly Envelope[], forwarding: boolean): Promise<void> {
+export async function publishEnvelopes(env: Env, envelopes: readonly Envelope[], forwarding: (envelope: Envelope) => boolean): Promise<void> {
   if (envelopes.length === 0) return;
   const prepared: Prepared[] = [];
   // Sequential: spills are rare, and this keeps the order of sends equal to the order of events.
@@ -149,9 +150,10 @@ export async function publishEnvelopes(env: Env, envelopes: readonly Envelope[],
   for (const group of events) {
     await env.EVENTS.sendBatch(group.map((body) => ({ body, contentType: "text" as const })));
   }
-  if (!forwarding) return;
+  const forwarded = prepared.filter((p) => forwarding(p.envelope));
+  if (forwarded.length === 0) return;
   const forwards = chunkForSendBatch(
-    prepared.map((p) => {
+    forwarded.map((p) => {
       const item = forwardMessage(p);
       return { item, bytes: forwardMessageBytes(item) };
     }),

@@ -27,7 +27,18 @@ describe("CLI pipeline", () => {
       "forward to hooks.example: circuit open, failing since 2026-11-24T20:00:00.000Z",
       "dead letters: 4",
     ].join("\n"));
-    expect(pipelineLines({ queues: [], forward: null, dead_letters: { error: "unavailable" } })).toBe("forward: off (FORWARD_URL unset)");
+    expect(pipelineLines({ queues: [], forward: null, forward_destinations: [], dead_letters: { error: "unavailable" } })).toBe("forward: off (no FORWARD_URL or forward_url)");
+    // Apps with their own forward_url: one line per destination, naming its apps.
+    expect(pipelineLines({
+      queues: [],
+      forward_destinations: [
+        { destination_host: "a.example", apps: ["default"], phase: "closed", open_since: null },
+        { destination_host: "b.example", apps: ["legacy", "premium"], phase: "open", open_since: "2026-11-24T20:00:00.000Z" },
+      ],
+    })).toBe([
+      "forward to a.example (default): circuit closed",
+      "forward to b.example (legacy, premium): circuit open, failing since 2026-11-24T20:00:00.000Z",
+    ].join("\n"));
     expect(pipelineLines({ error: { code: "x" } })).toBeNull();
   });
 });

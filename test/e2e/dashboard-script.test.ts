@@ -126,6 +126,8 @@ describe("the dashboard script against the real Worker", () => {
     const pipeline = visibleText(page.el("pipeline"));
     expect(pipeline).toMatch(/Pipeline.*aae-ingest.*aae-events.*aae-forward.*aae-dead-letter/s);
     expect(pipeline).toContain(`Destination ${new URL(stack.sink.url).host}`);
+    // Each destination lists the apps forwarding to it (here the one app, through FORWARD_URL).
+    expect(pipeline).toContain("Apps default");
     expect(pipeline).toContain("Dead letters stored: 1.");
   });
 

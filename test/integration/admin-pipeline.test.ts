@@ -61,6 +61,7 @@ describe("GET /admin/pipeline", () => {
     expect(ingest.oldest_age_seconds).toBeGreaterThanOrEqual(0);
     // No FORWARD_URL in the test config: nothing forwarded, no circuit to show.
     expect(body.forward).toBeNull();
+    expect(body.forward_destinations).toEqual([]);
     expect(body.dead_letters).toEqual({ total: expect.any(Number) });
   });
 
@@ -91,7 +92,7 @@ describe("GET /admin/pipeline", () => {
     expect(closed).not.toContain("SECRET");
     const host = new URL(url).host;
     expect((JSON.parse(closed) as PipelineStatus).forward).toEqual({
-      destination_host: host, phase: "closed", open_until: null, open_since: null, cool_down_ms: 30_000, failures: 0,
+      destination_host: host, apps: ["default"], phase: "closed", open_until: null, open_since: null, cool_down_ms: 30_000, failures: 0,
     });
 
     await env.DEAD_LETTERS.getByName(FORWARD_GATE_INSTANCE).gateRecord(url, Array<boolean>(FAILURE_THRESHOLD).fill(false));
@@ -101,5 +102,27 @@ describe("GET /admin/pipeline", () => {
     expect(fwd).toMatchObject({ destination_host: host, phase: "open", failures: FAILURE_THRESHOLD, cool_down_ms: 30_000 });
     if (fwd === null || "error" in fwd) throw new Error("forward status missing");
     expect(Date.parse(fwd.open_until!) - Date.parse(fwd.open_since!)).toBe(30_000);
+  });
+
+  it("one entry per destination with its apps, hosts only: an app's own forward_url, the shared FORWARD_URL, and an app turned off", async () => {
+    const id = Math.floor(Math.random() * 1e9);
+    const shared = `https://shared-${id}.example.test/in/SECRET-PATH-TOKEN`;
+    const own = `https://acme-${id}.example.test/hook?token=SECRET-QUERY`;
+    const apps = JSON.stringify([
+      { name: "default" },
+      { name: "acme", forward_url: own },
+      { name: "quiet", forward_url: null },
+      { name: "other" },
+    ]);
+    const over = { APPS: apps, X_CONSUMER_SECRET_ACME: "a", X_CONSUMER_SECRET_QUIET: "q", X_CONSUMER_SECRET_OTHER: "o", FORWARD_URL: shared };
+    await env.DEAD_LETTERS.getByName(FORWARD_GATE_INSTANCE).gateRecord(own, Array<boolean>(FAILURE_THRESHOLD).fill(false));
+    const text = await (await getPipeline(over)).text();
+    expect(text).not.toContain("SECRET");
+    const body = JSON.parse(text) as PipelineStatus;
+    expect(body.forward_destinations).toEqual([
+      expect.objectContaining({ destination_host: new URL(shared).host, apps: ["default", "other"], phase: "closed" }),
+      expect.objectContaining({ destination_host: new URL(own).host, apps: ["acme"], phase: "open", failures: FAILURE_THRESHOLD }),
+    ]);
+    expect(body.forward).toEqual(body.forward_destinations[0]);
   });
 });

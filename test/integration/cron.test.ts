@@ -662,6 +662,39 @@ describe("pipeline alerts: queue backlog and forward destination down (PIPELINE_
     t.err.mockRestore();
   });
 
+  it("forward_destination_down: every destination is checked, one alert per host with its own throttle", async () => {
+    const acmeHost = `acme-${Math.floor(Math.random() * 1e9)}.example.test`;
+    const acmeUrl = `https://${acmeHost}/in?token=SECRET-ACME`;
+    const apps = JSON.stringify([{ name: "default" }, { name: "acme", forward_url: acmeUrl }]);
+    const t = await pipe({ APPS: apps, X_CONSUMER_SECRET_ACME: "cs-acme" }, { forward: true });
+    const { FAILURE_THRESHOLD } = await load();
+    await t.gateStub.gateRecord(acmeUrl, Array<boolean>(FAILURE_THRESHOLD).fill(false));
+    const opened = (await t.gateStub.gateInspect(acmeUrl)).openSince;
+
+    t.clock.now = opened + 31 * M;
+    const first = await t.run();
+    expect(first.forward_down).toEqual({ alerted: true, reason: null });
+    expect(first.forward_destinations).toEqual([
+      { host: t.host, apps: ["default"], alerted: false, reason: "closed" },
+      { host: acmeHost, apps: ["acme"], alerted: true, reason: null },
+    ]);
+    expect(t.posts).toHaveLength(1);
+    expect(String(t.posts[0]!.message)).toContain(`${acmeHost} has been failing`);
+    expect(String(t.posts[0]!.message)).toContain("Apps forwarding there: acme.");
+
+    // The shared destination goes down too: its own alert, not throttled by acme's.
+    await t.gateStub.gateRecord(t.forwardUrl, Array<boolean>(FAILURE_THRESHOLD).fill(false));
+    const sharedOpened = (await t.gateStub.gateInspect(t.forwardUrl)).openSince;
+    t.clock.now = Math.max(t.clock.now, sharedOpened) + 31 * M;
+    const second = await t.run();
+    expect(second.forward_destinations.map((d) => [d.host, d.alerted])).toEqual([[t.host, true], [acmeHost, false]]);
+    expect(second.forward_destinations[1]!.reason).toMatch(/^throttled until /);
+    expect(t.posts).toHaveLength(2);
+    expect(String(t.posts[1]!.message)).toContain(`${t.host} has been failing`);
+    expect(JSON.stringify(t.posts)).not.toContain("SECRET");
+    t.err.mockRestore();
+  });
+
   it("forward_destination_down is off at 0 and not checked without FORWARD_URL, whatever the gate holds", async () => {
     const { FAILURE_THRESHOLD } = await load();
     for (const [vars, forward, reason] of [[{ PIPELINE_LAG_ALERT_MINUTES: "0" }, true, "off"], [{}, false, "not_configured"]] as const) {

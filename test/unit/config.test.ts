@@ -9,6 +9,9 @@ import {
   DEFAULT_FORWARD_MAX_HOLD_HOURS,
   DEFAULT_MAX_BODY_BYTES,
   MAX_FORWARD_MAX_HOLD_HOURS,
+  MAX_FORWARD_TYPES,
+  forwardDestinations,
+  forwardFor,
   getConfig,
   parseConfig,
   secretName,
@@ -169,6 +172,123 @@ describe("forwarding", () => {
 
   it("FORWARD_SECRET alone does not turn forwarding on", () => {
     expect(parseConfig({ ...BASE, FORWARD_SECRET: "whsec_x" }).forward).toBeNull();
+  });
+});
+
+describe("per-app forwarding (APPS forward_url, FORWARD_SECRET_<APP>, forward_types)", () => {
+  const TWO = { ...BASE, X_CONSUMER_SECRET_ACME_PROD: "cs-acme" } as const;
+  const apps = (acme: Record<string, unknown>) => JSON.stringify([{ name: "default" }, { name: "acme-prod", ...acme }]);
+
+  it("an app's own forward_url and FORWARD_SECRET_<APP> override the deployment's; the other app keeps FORWARD_URL", () => {
+    const c = parseConfig({
+      ...TWO,
+      APPS: apps({ forward_url: "https://acme.example/hook/" }),
+      FORWARD_URL: "https://shared.example/events",
+      FORWARD_SECRET: "whsec_shared",
+      FORWARD_SECRET_ACME_PROD: "whsec_acme",
+    });
+    expect(forwardFor(c, "acme-prod")).toEqual({ url: "https://acme.example/hook", secret: "whsec_acme" });
+    expect(forwardFor(c, "default")).toEqual({ url: "https://shared.example/events", secret: "whsec_shared" });
+    expect(c.forward).toEqual({ url: "https://shared.example/events", secret: "whsec_shared" });
+    expect(forwardDestinations(c)).toEqual([
+      { url: "https://shared.example/events", apps: ["default"] },
+      { url: "https://acme.example/hook", apps: ["acme-prod"] },
+    ]);
+  });
+
+  it("the app's secret falls back to FORWARD_SECRET; an app's own secret also signs FORWARD_URL for it", () => {
+    const fallback = parseConfig({ ...TWO, APPS: apps({ forward_url: "https://acme.example/hook" }), FORWARD_SECRET: "whsec_shared" });
+    expect(forwardFor(fallback, "acme-prod")).toEqual({ url: "https://acme.example/hook", secret: "whsec_shared" });
+    // No FORWARD_URL: the app without its own forward_url is not forwarded.
+    expect(forwardFor(fallback, "default")).toBeNull();
+    expect(fallback.forward).toBeNull();
+
+    const own = parseConfig({ ...TWO, APPS: apps({}), FORWARD_URL: "https://shared.example/e", FORWARD_SECRET: "whsec_shared", FORWARD_SECRET_ACME_PROD: "whsec_acme" });
+    expect(forwardFor(own, "acme-prod")).toEqual({ url: "https://shared.example/e", secret: "whsec_acme" });
+    expect(forwardDestinations(own)).toEqual([{ url: "https://shared.example/e", apps: ["default", "acme-prod"] }]);
+  });
+
+  it("forward_url: null turns forwarding off for that app even with FORWARD_URL set", () => {
+    const c = parseConfig({ ...TWO, APPS: apps({ forward_url: null }), FORWARD_URL: "https://shared.example/e", FORWARD_SECRET: "whsec_shared" });
+    expect(forwardFor(c, "acme-prod")).toBeNull();
+    expect(forwardFor(c, "default")).toEqual({ url: "https://shared.example/e", secret: "whsec_shared" });
+    expect(forwardDestinations(c)).toEqual([{ url: "https://shared.example/e", apps: ["default"] }]);
+  });
+
+  it("an app not in APPS has no destination; a hand-built AppConfig without `forward` uses the deployment's", () => {
+    const c = parseConfig({ ...BASE, FORWARD_URL: "https://shared.example/e", FORWARD_SECRET: "whsec_shared" });
+    expect(forwardFor(c, "gone")).toBeNull();
+    const { forward: _f, ...bare } = c.apps.get("default")!;
+    expect(forwardFor({ apps: new Map([["default", bare]]), forward: c.forward }, "default")).toEqual(c.forward);
+  });
+
+  it("a destination without any secret is a ConfigError naming the app's secret, never a value", () => {
+    const err = configError({ ...TWO, APPS: apps({ forward_url: "https://acme.example/hook?token=tok-123" }) });
+    expect(err.setting).toBe("FORWARD_SECRET_ACME_PROD");
+    expect(err.message).toContain("or FORWARD_SECRET");
+    expect(err.message).toContain("acme.example");
+    expect(err.message).not.toContain("tok-123");
+    expect(err.message).not.toContain("cs-acme");
+    // The same for an app that uses FORWARD_URL without FORWARD_SECRET (the `default` app: the bare name).
+    expect(configError({ ...TWO, APPS: apps({ forward_url: null }), FORWARD_URL: "https://shared.example/e" }).setting).toBe("FORWARD_SECRET");
+  });
+
+  it("when every forwarded app has its own secret, FORWARD_URL needs no FORWARD_SECRET", () => {
+    const only = JSON.stringify([{ name: "default", forward_url: null }, { name: "acme-prod" }]);
+    const c = parseConfig({ ...TWO, APPS: only, FORWARD_URL: "https://shared.example/e", FORWARD_SECRET_ACME_PROD: "whsec_acme" });
+    expect(forwardFor(c, "acme-prod")).toEqual({ url: "https://shared.example/e", secret: "whsec_acme" });
+    expect(c.forward).toBeNull();
+    // `default` reads the bare FORWARD_SECRET as its own: forwarded too, it must fail rather than go unsigned.
+    expect(configError({ ...TWO, APPS: apps({}), FORWARD_URL: "https://shared.example/e", FORWARD_SECRET_ACME_PROD: "whsec_acme" }).setting).toBe("FORWARD_SECRET");
+  });
+
+  const bad: [string, unknown, string][] = [
+    ["plain http to a remote host", "http://acme.example/hook", "APPS[1].forward_url"],
+    ["not a URL", "acme hook", "APPS[1].forward_url"],
+    ["another scheme", "ftp://acme.example/hook", "APPS[1].forward_url"],
+    ["a number", 42, "APPS[1].forward_url"],
+    ["blank", "  ", "APPS[1].forward_url"],
+  ];
+  for (const [what, value, setting] of bad) {
+    it(`forward_url ${what} is refused`, () => {
+      const err = configError({ ...TWO, APPS: apps({ forward_url: value }), FORWARD_SECRET: "whsec_s" });
+      expect(err.setting).toBe(setting);
+      expect(err.message).not.toContain("whsec_s");
+    });
+  }
+
+  it("forward_url may be plain http on a loopback host only", () => {
+    for (const u of ["http://127.0.0.1:8788/events", "http://localhost:9000/e", "http://[::1]:9000/e"]) {
+      const c = parseConfig({ ...TWO, APPS: apps({ forward_url: u }), FORWARD_SECRET: "whsec_s" });
+      expect(forwardFor(c, "acme-prod")?.url).toBe(u);
+    }
+  });
+
+  it("forward_types: kept as given; absent means every type", () => {
+    const c = parseConfig({ ...TWO, APPS: apps({ forward_types: ["dm.*", "direct_message_events", "tweet_create_events"] }) });
+    expect(c.apps.get("acme-prod")!.forwardTypes).toEqual(["dm.*", "direct_message_events", "tweet_create_events"]);
+    expect(c.apps.get("default")!.forwardTypes).toBeUndefined();
+  });
+
+  const badTypes: [string, unknown][] = [
+    ["not an array", "dm.*"],
+    ["empty", []],
+    ["an empty string", [""]],
+    ["a number", [7]],
+    ["a space", ["dm received"]],
+    ["a star inside", ["dm.*.x"]],
+    ["too long a name", ["a".repeat(101)]],
+    ["too many", Array.from({ length: MAX_FORWARD_TYPES + 1 }, (_, i) => `t${i}`)],
+  ];
+  for (const [what, value] of badTypes) {
+    it(`forward_types ${what} is refused, naming APPS[<i>].forward_types`, () => {
+      expect(configError({ ...TWO, APPS: apps({ forward_types: value }) }).setting).toBe("APPS[1].forward_types");
+    });
+  }
+
+  it("forward_types accepts exactly MAX_FORWARD_TYPES entries", () => {
+    const list = Array.from({ length: MAX_FORWARD_TYPES }, (_, i) => `t${i}`);
+    expect(parseConfig({ ...TWO, APPS: apps({ forward_types: list }) }).apps.get("acme-prod")!.forwardTypes).toHaveLength(MAX_FORWARD_TYPES);
   });
 });
 

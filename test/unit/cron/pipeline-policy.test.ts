@@ -135,3 +135,14 @@ describe("PIPELINE_LAG_ALERT_MINUTES (src/config.ts)", () => {
     for (const v of ["1441", "-1", "2.5", "soon"]) expect(problem(v)).toMatch(/^PIPELINE_LAG_ALERT_MINUTES: config: PIPELINE_LAG_ALERT_MINUTES: /);
   });
 });
+
+describe("combinedForwardPhase (several destinations)", () => {
+  it("any open circuit wins, then half-open; closed only when every read gate is closed; null when none was read", async () => {
+    const { combinedForwardPhase } = await import("../../../src/cron/pipeline-policy.ts");
+    expect(combinedForwardPhase(["closed", "open", "half-open"])).toBe("open");
+    expect(combinedForwardPhase(["closed", "half-open", null])).toBe("half-open");
+    expect(combinedForwardPhase(["closed", null])).toBe("closed");
+    expect(combinedForwardPhase([null])).toBeNull();
+    expect(combinedForwardPhase([])).toBeNull();
+  });
+});
