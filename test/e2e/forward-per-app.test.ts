@@ -11,15 +11,15 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildConfig, type AppDef } from "../../emulator/index.ts";
+import type { AppDef } from "../../emulator/index.ts";
 import { secretName } from "../../src/config.ts";
-import { DEMO_SECRETS, DEMO_USERS, registerAndSubscribe, startStack, type Sink, type SinkRecord, type Stack } from "./harness.ts";
+import { DEMO_SECRETS, DEMO_USERS, emulatorAppSecrets, emulatorApps, registerAndSubscribe, startStack, type Sink, type SinkRecord, type Stack } from "./harness.ts";
 import { startSink } from "./sink.ts";
 
 Object.assign(process.env, { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" });
 
 const APP_NAMES = ["default", "legacy"] as const;
-const X_APPS: ReadonlyMap<string, AppDef> = new Map(buildConfig({}).apps.map((a) => [a.name, a]));
+const X_APPS = emulatorApps();
 /** legacy's own Standard Webhooks secret: differs from FORWARD_SECRET (the first sink's). */
 const LEGACY_FORWARD_SECRET = `whsec_${Buffer.from("legacy-customer-forward-secret").toString("base64")}`;
 /** The two sinks must not share a secret, or "verified with its own secret" would prove nothing. */
@@ -32,16 +32,7 @@ function xApp(name: string): AppDef {
 }
 
 function appSecrets(): Record<string, string> {
-  const out: Record<string, string> = { [secretName("FORWARD_SECRET", "legacy")]: LEGACY_FORWARD_SECRET };
-  for (const n of APP_NAMES) {
-    const a = xApp(n);
-    out[secretName("X_CONSUMER_SECRET", n)] = a.consumerSecret;
-    out[secretName("X_CONSUMER_KEY", n)] = a.consumerKey;
-    out[secretName("X_ACCESS_TOKEN", n)] = a.accessToken;
-    out[secretName("X_ACCESS_TOKEN_SECRET", n)] = a.accessTokenSecret;
-    out[secretName("X_BEARER_TOKEN", n)] = a.bearerToken;
-  }
-  return out;
+  return { ...emulatorAppSecrets(APP_NAMES.map(xApp)), [secretName("FORWARD_SECRET", "legacy")]: LEGACY_FORWARD_SECRET };
 }
 
 const { alice, bob } = DEMO_USERS;

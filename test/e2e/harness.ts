@@ -17,7 +17,8 @@ import { unstable_startWorker } from "wrangler";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { startEmulator, type RunningEmulator, type StartOptions } from "../../emulator/index.ts";
+import { buildConfig, startEmulator, type AppDef, type RunningEmulator, type StartOptions } from "../../emulator/index.ts";
+import { secretName } from "../../src/config.ts";
 import { startSink, type Sink, type SinkRecord } from "./sink.ts";
 
 export type { Sink, SinkRecord };
@@ -288,4 +289,29 @@ export async function registerAndSubscribe(stack: Stack, webhookUrl: string, use
     });
     if (res.status !== 201) throw new Error(`subscribe ${u.id}: ${res.status} ${await res.text()}`);
   }
+}
+
+/**
+ * The emulator's apps by name (its demo world plus `extra`, as `startStack({ emulator: { apps } })`
+ * would add them): where multi-app tests read each app's flavour and credentials, so nothing is
+ * copied by hand.
+ */
+export function emulatorApps(extra: readonly Partial<AppDef>[] = []): ReadonlyMap<string, AppDef> {
+  return new Map(buildConfig({ apps: [...extra] }).apps.map((a) => [a.name, a]));
+}
+
+/**
+ * The Worker secrets that give it these emulator apps' credentials, under each app's suffixed
+ * names (`X_CONSUMER_SECRET_LEGACY`; bare names for `default`: src/config.ts `secretName`).
+ */
+export function emulatorAppSecrets(apps: readonly AppDef[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of apps) {
+    out[secretName("X_CONSUMER_SECRET", a.name)] = a.consumerSecret;
+    out[secretName("X_CONSUMER_KEY", a.name)] = a.consumerKey;
+    out[secretName("X_ACCESS_TOKEN", a.name)] = a.accessToken;
+    out[secretName("X_ACCESS_TOKEN_SECRET", a.name)] = a.accessTokenSecret;
+    out[secretName("X_BEARER_TOKEN", a.name)] = a.bearerToken;
+  }
+  return out;
 }

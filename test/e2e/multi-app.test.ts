@@ -14,9 +14,8 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildConfig, type AppDef } from "../../emulator/index.ts";
-import { secretName } from "../../src/config.ts";
-import { DEMO_USERS, registerAndSubscribe, startStack, type SinkRecord, type Stack } from "./harness.ts";
+import type { AppDef } from "../../emulator/index.ts";
+import { DEMO_USERS, emulatorAppSecrets, emulatorApps, registerAndSubscribe, startStack, type SinkRecord, type Stack } from "./harness.ts";
 
 Object.assign(process.env, { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" });
 
@@ -26,7 +25,7 @@ const APP_NAMES = ["default", "legacy", "premium", "x-activity"] as const;
 type AppName = (typeof APP_NAMES)[number];
 
 /** The emulator's view of every app (demo world plus XAA_APP): the source of each credential. */
-const X_APPS: ReadonlyMap<string, AppDef> = new Map(buildConfig({ apps: [XAA_APP] }).apps.map((a) => [a.name, a]));
+const X_APPS = emulatorApps([XAA_APP]);
 
 function xApp(name: string): AppDef {
   const a = X_APPS.get(name);
@@ -44,16 +43,7 @@ function appsVar(): string {
 
 /** Every app's credentials under its suffixed secret names (bare names for `default`). */
 function appSecrets(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const n of APP_NAMES) {
-    const a = xApp(n);
-    out[secretName("X_CONSUMER_SECRET", n)] = a.consumerSecret;
-    out[secretName("X_CONSUMER_KEY", n)] = a.consumerKey;
-    out[secretName("X_ACCESS_TOKEN", n)] = a.accessToken;
-    out[secretName("X_ACCESS_TOKEN_SECRET", n)] = a.accessTokenSecret;
-    out[secretName("X_BEARER_TOKEN", n)] = a.bearerToken;
-  }
-  return out;
+  return emulatorAppSecrets(APP_NAMES.map(xApp));
 }
 
 /** X's signature scheme (PROTOCOL.md): `sha256=` + base64(HMAC-SHA256(consumer secret, bytes)). */
