@@ -27,6 +27,7 @@ import { dedupKey, dedupShard, dedupShardName } from "./dedup-keys.ts";
 import type { DedupStatus } from "../state/dedup.ts";
 import { registryFor } from "../state/registry.ts";
 import { BatchDeliveries, lastDeliveryRecorder, newestCreatedAt } from "./last-delivery.ts";
+import { BatchMetrics, flushBatchMetrics } from "./batch-metrics.ts";
 
 /** How long a consumer holds an event while it publishes it. */
 export const DEDUP_LEASE_MS = 30_000;
@@ -65,7 +66,7 @@ interface Claim {
  * Dedup, publish, commit. Returns whether some events were busy (held by another consumer).
  * Throws on transient failure, after releasing the leases it took.
  */
-async function dedupAndPublish(env: Env, config: Config, app: AppConfig, owner: string, envelopes: Envelope[]): Promise<boolean> {
+async function dedupAndPublish(env: Env, config: Config, app: AppConfig, owner: string, envelopes: Envelope[], metrics: BatchMetrics): Promise<boolean> {
   // One claim per distinct key (the same event twice in one delivery is published once).
   const claims = new Map<string, Claim>();
   for (const envelope of envelopes) {
@@ -112,6 +113,7 @@ async function dedupAndPublish(env: Env, config: Config, app: AppConfig, owner: 
     await release();
     throw error;
   }
+  metrics.published(fresh.map((c) => c.envelope));
   // Published: a failure to commit now only risks a duplicate (the retry publishes again).
   await Promise.all(
     [...groupByShard(fresh)].map(([shard, keys]) => stub(shard).commit(keys, config.dedup.windowSeconds)),
@@ -125,7 +127,7 @@ function groupByShard(claims: readonly Claim[]): Map<number, string[]> {
   return m;
 }
 
-async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDeliveries): Promise<Outcome> {
+async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDeliveries, metrics: BatchMetrics): Promise<Outcome> {
   const body = msg.body;
   if (!isIngestMessage(body)) throw new PermanentFailure("malformed ingest message (not an IngestMessage v1)");
   const config = getConfig(env);
@@ -143,7 +145,7 @@ async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDelive
   }
   seen.note(app.name, body.received_at, newestCreatedAt(envelopes));
   await applyControlEvents(env, envelopes);
-  const busy = await dedupAndPublish(env, config, app, msg.id, envelopes);
+  const busy = await dedupAndPublish(env, config, app, msg.id, envelopes, metrics);
   if (busy) return { kind: "retry", delaySeconds: BUSY_RETRY_SECONDS };
   if (body.spill !== undefined) {
     // Processed: the spilled body is no longer needed. If this fails the Spool's expiry removes it.
@@ -156,10 +158,10 @@ async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDelive
   return { kind: "ack" };
 }
 
-async function handleOne(env: Env, msg: Message<unknown>, seen: BatchDeliveries): Promise<void> {
+async function handleOne(env: Env, msg: Message<unknown>, seen: BatchDeliveries, metrics: BatchMetrics): Promise<void> {
   let outcome: Outcome;
   try {
-    outcome = await processMessage(env, msg, seen);
+    outcome = await processMessage(env, msg, seen, metrics);
   } catch (error) {
     if (error instanceof PermanentFailure && isIngestMessage(msg.body)) {
       await deadLetterOrRetry(env, msg, msg.body, error.message);
@@ -198,8 +200,10 @@ async function deadLetterOrRetry(env: Env, msg: Message<unknown>, original: Inge
 /** Every message decided on its own, concurrently: one slow or poison delivery never holds up the rest. */
 export async function handleIngestBatch(batch: MessageBatch, env: Env): Promise<void> {
   const seen = new BatchDeliveries();
-  await Promise.all(batch.messages.map((msg) => handleOne(env, msg, seen)));
+  const metrics = new BatchMetrics();
+  await Promise.all(batch.messages.map((msg) => handleOne(env, msg, seen, metrics)));
   // Only after every message is decided, and it never throws: telemetry cannot change an ack or
   // a retry. At most one Registry write per app per minute (last-delivery.ts).
   await lastDeliveryRecorder.record(seen, (app, value) => registryFor(env, app).recordLastDelivery(value));
+  await flushBatchMetrics(env, metrics); // the dashboard's charts and tail: one call per batch, never throws
 }
