@@ -89,7 +89,7 @@ describe("metrics recorded by the consumers", () => {
   it("counts dead letters by app and origin", async () => {
     const c = countingMetrics(testEnv());
     const dead: DeadLetterMessage = { v: 1, from: "ingest", reason: "poison payload", at: new Date().toISOString(), original: ingestMessage("{") };
-    const batch = createMessageBatch("aae-dead-letter", [queued(dead), queued({ not: "a known shape" })]);
+    const batch = createMessageBatch<unknown>("aae-dead-letter", [queued<unknown>(dead), queued<unknown>({ not: "a known shape" })]);
     const ctx = createExecutionContext();
     await handleQueue(batch, c.env, ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(2);
