@@ -102,8 +102,8 @@ function subscriptionsPanel(a) {
       (r) => "user " + r.subscription.user_id + " subscribed to webhook " + r.webhook_id + " at X" + (r.token_stored ? " (token stored for reconciliation)." : ".")).then(afterAction) },
       el("h4", { text: "Subscribe a user" }),
       el("p", { class: "hint", text: "With the user's stored token (they signed in before), or their access token and secret. Users usually subscribe themselves with an invite link instead." }),
-      field("User id", user), field("Access token", tok), field("Token secret", sec),
-      el("button", { type: "submit", text: "Subscribe" })),
+      el("div", { class: "actions" }, field("User id", user), field("Access token", tok), field("Token secret", sec),
+        el("button", { type: "submit", text: "Subscribe" }))),
     invitePanel(a),
     out);
 }

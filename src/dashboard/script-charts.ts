@@ -18,24 +18,29 @@ function cssVar(name, fallback) {
 function sumOf(xs) { return xs.reduce((a, b) => a + (b || 0), 0); }
 function msText(ms) { return ms === null || ms === undefined ? "-" : ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(ms < 10000 ? 1 : 0) + " s"; }
 
-/** One uPlot chart in a figure: series is [[label, values, colour]]. */
-function chartFigure(title, summary, times, series, valueText) {
+const COUNT_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 1e4, 2e4, 5e4, 1e5, 1e6, 1e7];
+
+/**
+ * One uPlot chart in a figure: series is [[label, values, colour]]. Counts get whole-number ticks
+ * from 0; latencies (null where nothing was measured) draw their points, so a lone minute shows.
+ */
+function chartFigure(title, summary, times, series, valueText, kind) {
   const plotBox = el("div", { class: "plot" });
   const fig = el("figure", { class: "chart", "aria-label": title }, el("figcaption", null, el("strong", { text: title }), " ", el("span", { class: "muted", text: summary })), plotBox);
   const text = cssVar("--fg", "#222");
   const grid = cssVar("--grid", "#8883");
   const opts = {
     width: 300, height: 220,
-    scales: { x: { time: true } },
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
+    scales: kind === "count" ? { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max)] } } : { x: { time: true } },
     series: [{ label: "Time" }].concat(series.map(([label, , colour]) => ({
-      label, stroke: colour, width: 1.5, points: { show: false }, spanGaps: false,
+      label, stroke: colour, width: 1.5, points: { show: kind !== "count", size: 5, fill: colour }, spanGaps: false,
       value: (u, v) => v === null || v === undefined ? "-" : valueText(v),
     }))),
     axes: [
       { stroke: text, grid: { stroke: grid }, ticks: { stroke: grid } },
-      { stroke: text, grid: { stroke: grid }, ticks: { stroke: grid }, size: 56, values: (u, vals) => vals.map((v) => valueText(v)) },
+      Object.assign({ stroke: text, grid: { stroke: grid }, ticks: { stroke: grid }, size: 56, values: (u, vals) => vals.map((v) => valueText(v)) }, kind === "count" ? { incrs: COUNT_INCRS } : {}),
     ],
   };
   const data = [times].concat(series.map(([, values]) => values));
@@ -80,11 +85,11 @@ async function chartsView() {
   const byType = types.map((t) => t + " " + m.totals.events[t]).join(", ");
   const figures = [
     chartFigure("Events " + per + " by type", total === 0 ? "No event published in this span." : total + " published: " + byType + ".", m.times,
-      eventSeries.length ? eventSeries : [["events", m.times.map(() => 0), PALETTE[0]]], count),
+      eventSeries.length ? eventSeries : [["events", m.times.map(() => 0), PALETTE[0]]], count, "count"),
     chartFigure("Latency from receipt", (fwd ? "to forward delivered: p50 " + msText(lat.forward.total.p50_ms) + ", p99 " + msText(lat.forward.total.p99_ms) + "; " : "no forward delivered in this span; ")
-      + "to publish: p50 " + msText(lat.publish.total.p50_ms) + ", p99 " + msText(lat.publish.total.p99_ms) + ".", m.times, latSeries, msText),
-    chartFigure("Forward outcomes " + per, Object.entries(m.totals.forward).map(([k, n]) => k.replace("_", " ") + " " + n).join(", ") || "Nothing forwarded in this span.", m.times, outcomeSeries, count),
-    chartFigure("Dead letters " + per, Object.entries(m.totals.dead_letters).map(([k, n]) => k + " " + n).join(", ") || "No dead letter in this span.", m.times, dlSeries, count),
+      + "to publish: p50 " + msText(lat.publish.total.p50_ms) + ", p99 " + msText(lat.publish.total.p99_ms) + ".", m.times, latSeries, msText, "latency"),
+    chartFigure("Forward outcomes " + per, Object.entries(m.totals.forward).map(([k, n]) => k.replace("_", " ") + " " + n).join(", ") || "Nothing forwarded in this span.", m.times, outcomeSeries, count, "count"),
+    chartFigure("Dead letters " + per, Object.entries(m.totals.dead_letters).map(([k, n]) => k + " " + n).join(", ") || "No dead letter in this span.", m.times, dlSeries, count, "count"),
   ];
   return el("div", { class: "charts" }, figures);
 }

@@ -92,7 +92,9 @@ describe("Sign in with X", () => {
     expect((await oauth(first.callback, { cookie: first.cookie })).status).toBe(200);
     const res = await oauth(second.callback, { cookie: second.cookie });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { message: expect.stringContaining("already been used") } });
+    // An end user's page, not the admin API's JSON.
+    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await res.text()).toContain("This invite has already been used.");
   });
 
   it("400s a callback with missing parameters, through the Worker", async () => {
