@@ -246,6 +246,44 @@ describe("the dashboard in Chromium", () => {
     await ctx.close();
   });
 
+  it("Sign in with X in the browser: a refused start and a completed sign-in are styled pages, never JSON", async () => {
+    for (const [width, height] of [[1400, 900], [390, 844]] as const) {
+      const ctx = await browser.newContext({ viewport: { width, height } });
+      const page = await ctx.newPage();
+      const problems = await watchPage(page);
+      const refused = await page.goto(`${stack.workerUrl}/oauth/default/start`);
+      expect(refused?.status()).toBe(403);
+      await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("This link needs an invitation");
+      expect(await page.locator("body").textContent()).not.toMatch(/[{}]|invite_required/);
+      // The stylesheet applied (a 6 px top border on the card).
+      expect(await page.locator("main").evaluate((m) => getComputedStyle(m).borderTopWidth)).toBe("6px");
+      await page.screenshot({ path: screenshotPath(`oauth-refused-${width}`), fullPage: true });
+
+      const invite = await stack.admin("/admin/apps/default/invites", { method: "POST", body: "{}" });
+      const url = ((await invite.json()) as { url: string }).url;
+      // The Worker sends the browser to X (the emulator approves at once) and back to the callback.
+      const done = await page.goto(url);
+      expect(done?.status()).toBe(200);
+      expect(page.url()).toContain("/oauth/default/callback");
+      expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("@alice is subscribed");
+      expect(await page.locator("main").evaluate((m) => getComputedStyle(m).borderTopWidth)).toBe("6px");
+      await page.screenshot({ path: screenshotPath(`oauth-done-${width}`), fullPage: true });
+      const subs = await adminJson<{ x: string[]; registry: { user_id: string; has_token: boolean }[] }>("/admin/apps/default/subscriptions");
+      expect(subs.x).toContain(alice.id);
+      expect(subs.registry).toContainEqual(expect.objectContaining({ user_id: alice.id, has_token: true }));
+      // The same link again: used up, and said so in words.
+      const again = await page.goto(url);
+      expect(again?.status()).toBe(400);
+      expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Signing in did not finish");
+      expect(await page.locator("main").textContent()).toContain("This invite has already been used.");
+      // Chromium logs each error status of a page it loads (our 403 and 400 pages) as a console error: those two and nothing else.
+      const statusLines = problems.consoleErrors.filter((e) => /^Failed to load resource: the server responded with a status of (403|400)\b/.test(e));
+      expect(statusLines).toHaveLength(2);
+      expectClean({ ...problems, consoleErrors: problems.consoleErrors.filter((e) => !statusLines.includes(e)) });
+      await ctx.close();
+    }
+  });
+
   it("has no serious or critical axe-core violation, light and dark, at both widths", async () => {
     for (const [width, height] of [[1400, 900], [390, 844]] as const) {
       for (const scheme of ["light", "dark"] as const) {
