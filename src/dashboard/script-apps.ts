@@ -19,6 +19,13 @@ export const DASHBOARD_APPS_JS = String.raw`
 const REPLAY_RULES = ${JSON.stringify(REPLAY_RULES)};
 /** Action result boxes by app and panel: kept (moved into the new panel) when the panels re-render after an action. */
 const outBoxes = new Map();
+/** Form fields by app and name, kept the same way, so a re-render never wipes what the operator typed. */
+const inputs = new Map();
+function kept(key, make) {
+  let e = inputs.get(key);
+  if (!e) { e = make(); inputs.set(key, e); }
+  return e;
+}
 function outBox(key) {
   let box = outBoxes.get(key);
   if (!box) { box = el("div", { class: "out out-" + key.slice(key.lastIndexOf(":") + 1), "aria-live": "polite" }); outBoxes.set(key, box); }
@@ -43,7 +50,7 @@ function outcomeView(o) {
 function webhookPanel(a) {
   const w = a.webhook;
   const out = outBox(a.app + ":webhook");
-  const url = el("input", { type: "url", placeholder: "default: this Worker's /webhooks/" + a.app, autocomplete: "off", spellcheck: "false" });
+  const url = kept(a.app + ":url", () => el("input", { type: "url", placeholder: "default: this Worker's /webhooks/" + a.app, autocomplete: "off", spellcheck: "false" }));
   return el("section", { class: "panel" },
     el("h3", { text: "Webhook" }),
     w ? kv([
@@ -73,9 +80,9 @@ function webhookPanel(a) {
 
 function subscriptionsPanel(a) {
   const out = outBox(a.app + ":subscriptions");
-  const user = el("input", { type: "text", inputmode: "numeric", autocomplete: "off", spellcheck: "false", placeholder: "e.g. 1600000000000000002" });
-  const tok = el("input", { type: "text", autocomplete: "off", spellcheck: "false", placeholder: "optional" });
-  const sec = el("input", { type: "password", autocomplete: "off", placeholder: "optional" });
+  const user = kept(a.app + ":user", () => el("input", { type: "text", inputmode: "numeric", autocomplete: "off", spellcheck: "false", placeholder: "e.g. 1600000000000000002" }));
+  const tok = kept(a.app + ":token", () => el("input", { type: "text", autocomplete: "off", spellcheck: "false", placeholder: "optional" }));
+  const sec = kept(a.app + ":secret", () => el("input", { type: "password", autocomplete: "off", placeholder: "optional" }));
   const list = asyncBox(async () => table((await api("subscriptions", { app: a.app })).registry, [
     ["User id", (s) => el("code", { text: s.user_id })], ["Screen name", "screen_name"], ["Status", "status"], ["By", "subscribed_by"],
     ["Since", (s) => when(s.subscribed_at)], ["Token stored", "has_token"],
@@ -110,8 +117,11 @@ function subscriptionsPanel(a) {
 
 function invitePanel(a) {
   const box = outBox(a.app + ":invite");
-  const days = el("select", null, [[1, "1 day"], [7, "7 days"], [30, "30 days"]].map(([d, t]) => el("option", { value: d, text: t })));
-  days.value = "7";
+  const days = kept(a.app + ":days", () => {
+    const d = el("select", null, [[1, "1 day"], [7, "7 days"], [30, "30 days"]].map(([n, t]) => el("option", { value: n, text: t })));
+    d.value = "7";
+    return d;
+  });
   return el("div", { class: "invite" },
     el("h4", { text: "Invite a user" }),
     el("p", { class: "hint", text: "A signed, single-use link: the user opens it, signs in with X, and is subscribed. Send it privately." }),
@@ -137,8 +147,8 @@ function replayPanel(a) {
   if (!a.replay_supported || hours === 0) return el("section", { class: "panel" }, el("h3", { text: "Replay" }), el("p", { class: "muted", text: "The " + a.flavour + " flavour has no Replay API." }));
   const localIso = (ms) => new Date(ms).toISOString().slice(0, 16);
   const now = Date.now();
-  const from = el("input", { type: "datetime-local", value: localIso(now - 2 * 3600000), required: true });
-  const to = el("input", { type: "datetime-local", value: localIso(now - (REPLAY_RULES.toMinAgeMinutes + 5) * 60000), required: true });
+  const from = kept(a.app + ":from", () => el("input", { type: "datetime-local", value: localIso(now - 2 * 3600000), required: true }));
+  const to = kept(a.app + ":to", () => el("input", { type: "datetime-local", value: localIso(now - (REPLAY_RULES.toMinAgeMinutes + 5) * 60000), required: true }));
   const problem = (f, t, nowMs) => {
     if (Number.isNaN(f) || Number.isNaN(t)) return "Enter both times.";
     if (f >= t) return "The start must be before the end.";

@@ -43,6 +43,7 @@ function askToken(message) {
   clearTimeout(tailState.timer);
   tailState.rows = [];
   outBoxes.clear();
+  inputs.clear();
   destroyCharts();
   $("toolbar").hidden = true;
   $("console").hidden = true;
@@ -55,9 +56,10 @@ function askToken(message) {
 }
 
 /** After an action changed something: reload the overview and the app panels (open panels stay open). */
-async function afterAction() { await loadAll(false); }
+async function afterAction() { await loadAll("again"); }
 
-async function loadAll(first) {
+/** mode: "first" (sign-in: every section), "again" (after an action or Refresh), "auto" (the timer). */
+async function loadAll(mode) {
   $("status").textContent = "Loading...";
   let apps;
   try { apps = (await api("apps")).apps; } catch (err) { showError($("status"), err); return; }
@@ -69,16 +71,19 @@ async function loadAll(first) {
   $("console").hidden = false;
   const names = apps.map((a) => a.app);
   overviewSection(apps, pipeline, letters);
-  appsSection(apps, pipeline);
+  // The auto-refresh leaves the app panels alone while the operator is working in them.
+  if (mode !== "auto" || !$("apps").contains(document.activeElement)) appsSection(apps, pipeline);
   pipelineSection(pipeline, pipelineErr);
-  if (first) {
+  if (mode === "first") {
     chartsSection(names);
     tailSection(names);
     lettersSection(names);
   } else loadCharts();
   $("status").textContent = "Updated " + new Date().toISOString().slice(11, 19) + " UTC; refreshes every " + REFRESH_MS / 1000 + " s.";
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => { if (document.visibilityState === "visible") loadAll(false); else refreshTimer = setTimeout(() => loadAll(false), REFRESH_MS); }, REFRESH_MS);
+  refreshTimer = setTimeout(function tick() {
+    if (document.visibilityState === "visible") loadAll("auto"); else refreshTimer = setTimeout(tick, REFRESH_MS);
+  }, REFRESH_MS);
 }
 
 let resizeQueued = false;
@@ -95,11 +100,11 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!t) return;
     sessionStorage.setItem(TOKEN_KEY, t);
     $("token").value = "";
-    loadAll(true);
+    loadAll("first");
   });
-  $("refresh").addEventListener("click", () => loadAll(false));
+  $("refresh").addEventListener("click", () => loadAll("again"));
   $("forget").addEventListener("click", () => askToken("Token forgotten."));
-  if (token()) loadAll(true); else askToken("");
+  if (token()) loadAll("first"); else askToken("");
 });
 `;
 
