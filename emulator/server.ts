@@ -7,6 +7,9 @@ import type { AddressInfo } from "node:net";
 import { addPremiumRoutes } from "./api-premium.ts";
 import { addV11Routes } from "./api-v11.ts";
 import { addV2Routes } from "./api-v2.ts";
+import { addXaaRoutes } from "./api-xaa.ts";
+import { addXaaControlRoutes } from "./control-xaa.ts";
+import { addOAuth2Routes } from "./oauth2-flow.ts";
 import { Clock } from "./clock.ts";
 import { buildConfig, completeApp, completeUser, loadConfigFile, type EmulatorConfigInput } from "./config-load.ts";
 import type { AppDef, EmulatorConfig, UserDef } from "./config.ts";
@@ -85,6 +88,9 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   addPremiumRoutes(router, core);
   addV2Routes(router, core);
   addOAuthRoutes(router, core);
+  addXaaRoutes(router, core);
+  addOAuth2Routes(router, core);
+  addXaaControlRoutes(router, core);
   addControlRoutes(router, core, { reset, addApp: (a) => state.addApp(a), addUser: (u) => state.addUser(u) });
 
   let origin = `http://${host}:${port}`;
@@ -150,7 +156,7 @@ function mergeInput(file: EmulatorConfigInput, inline: EmulatorConfigInput): Emu
     const merged = [...(file[k] ?? []), ...(inline[k] ?? [])];
     if (merged.length > 0) (out as Record<string, unknown>)[k] = merged;
   }
-  for (const k of ["crc", "delivery", "replay", "auth", "clock", "tiers", "rateLimits"] as const) {
+  for (const k of ["crc", "delivery", "replay", "auth", "clock", "tiers", "rateLimits", "oauth2", "xaa"] as const) {
     if (file[k] !== undefined || inline[k] !== undefined) (out as Record<string, unknown>)[k] = { ...(file[k] ?? {}), ...(inline[k] ?? {}) };
   }
   return out;
