@@ -30,8 +30,8 @@ export interface ManagedSpec {
   handler: (req: Req, caller: Caller) => Promise<Reply> | Reply;
 }
 
-export function renderError(style: Style, e: ApiError, headers: Record<string, string> = {}): Reply {
-  const b = style === "v1" ? v1ErrorBody(e) : v2ErrorBody(e);
+export function renderError(style: Style, e: ApiError, headers: Record<string, string> = {}, v2Codes = false): Reply {
+  const b = style === "v1" ? v1ErrorBody(e) : v2ErrorBody(e, v2Codes);
   return { status: b.status, body: b.body, contentType: b.contentType, headers };
 }
 
@@ -68,7 +68,7 @@ export function managed(core: Core, spec: ManagedSpec): Handler {
       const reply = await spec.handler(req, caller);
       return { ...reply, headers: { ...headers, ...(reply.headers ?? {}) } };
     } catch (e) {
-      if (e instanceof ApiError) return renderError(spec.style, e, headers);
+      if (e instanceof ApiError) return renderError(spec.style, e, headers, core.config.v2ErrorCodes);
       console.error("[emulator] unexpected error:", e);
       return { status: 500, body: JSON.stringify({ errors: [{ code: 131, message: "Internal error" }] }), contentType: "application/json" };
     }

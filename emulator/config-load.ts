@@ -36,6 +36,7 @@ export interface EmulatorConfigInput {
   requireHttps?: boolean;
   xaa?: { responseShape?: EmulatorSettings["xaa"]["responseShape"]; maxSubscriptions?: Partial<EmulatorSettings["xaa"]["maxSubscriptions"]> };
   oauth2?: Partial<EmulatorSettings["oauth2"]>;
+  v2ErrorCodes?: boolean;
   /** When AAA is retired on the virtual clock: epoch ms or an ISO date; null: never. */
   aaaRetiredAt?: number | string | null;
   clock?: { start?: number | string; scale?: number };
@@ -178,6 +179,7 @@ export function buildConfig(input: EmulatorConfigInput = {}): EmulatorConfig {
     requireHttps: input.requireHttps ?? d.requireHttps,
     xaa,
     oauth2: { ...d.oauth2, ...(input.oauth2 ?? {}) },
+    v2ErrorCodes: input.v2ErrorCodes ?? d.v2ErrorCodes,
     aaaRetiredAt: parseInstant(input.aaaRetiredAt, "aaaRetiredAt"),
     clock,
   };

@@ -135,6 +135,8 @@ export interface EmulatorSettings {
     /** Authorization code lifetime. X: 30 seconds. */
     codeTtlMs: number;
   };
+  /** Add the v1.1 code to v2 problem errors (X does not; for clients written against the old emulator). */
+  v2ErrorCodes: boolean;
   /** Virtual time (epoch ms) at which AAA is retired; null: never. X: 2027-01-01T00:00:00Z. */
   aaaRetiredAt: number | null;
   /** Clock: scale 0 = only /_emulator/clock/advance moves time; 1 = real time. */
@@ -206,6 +208,7 @@ export function defaultSettings(): EmulatorSettings {
     requireHttps: false,
     xaa: { responseShape: "openapi", maxSubscriptions: { "self-serve": 1500, enterprise: 75_000, partner: 150_000 } },
     oauth2: { accessTokenTtlMs: 2 * HOUR, codeTtlMs: 30_000 },
+    v2ErrorCodes: false,
     aaaRetiredAt: null,
     clock: { scale: 1 },
   };
