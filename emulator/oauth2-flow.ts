@@ -79,8 +79,10 @@ function authorize(core: Core, req: Req): Reply {
   const unknown = scopes.find((s) => !(OAUTH2_SCOPES as readonly string[]).includes(s));
   if (unknown !== undefined) return fail("invalid_scope", `unknown scope ${unknown.slice(0, 50)}`);
   const challenge = q.get("code_challenge") ?? "";
-  const method = q.get("code_challenge_method") ?? "plain";
-  if (challenge === "" || (method !== "S256" && method !== "plain")) return fail("invalid_request", "code_challenge and code_challenge_method (S256 or plain) are required");
+  // twitter-api-v2 sends "s256": X takes the method case-insensitively.
+  const rawMethod = (q.get("code_challenge_method") ?? "plain").toLowerCase();
+  const method = rawMethod === "s256" ? "S256" : rawMethod === "plain" ? "plain" : null;
+  if (challenge === "" || method === null) return fail("invalid_request", "code_challenge and code_challenge_method (S256 or plain) are required");
   const userId = chosenUser(core, req);
   if (userId === undefined) return page(400, "Unknown user: configure it with POST /_emulator/users.");
   const choice = core.state.consent.get(userId);
@@ -93,7 +95,10 @@ function authorize(core: Core, req: Req): Reply {
   return redirect(back);
 }
 
-/** Client authentication at the token endpoint: Basic for confidential clients, client_id for public ones. */
+/**
+ * Client authentication at the token endpoint: Basic for confidential clients (or client_id with
+ * client_secret in the body, as twitter-api-v2 also sends them), client_id alone for public ones.
+ */
 function client(core: Core, req: Req, form: Map<string, string>): AppDef | Reply {
   const header = req.headers.authorization;
   const basic = typeof header === "string" && /^Basic\s+/i.test(header) ? Buffer.from(header.replace(/^Basic\s+/i, ""), "base64").toString("utf8") : null;
@@ -107,7 +112,10 @@ function client(core: Core, req: Req, form: Map<string, string>): AppDef | Reply
   }
   const app = core.state.appByClientId(form.get("client_id") ?? "");
   if (!app) return oauthError(401, "unauthorized_client", "Missing valid authorization header");
-  if (app.clientType === "confidential") return oauthError(401, "unauthorized_client", "Missing valid authorization header");
+  const secret = form.get("client_secret");
+  if (app.clientType === "confidential" && (secret === undefined || !equal(app.clientSecret, secret))) {
+    return oauthError(401, "unauthorized_client", "Missing valid authorization header");
+  }
   return app;
 }
 
