@@ -20,6 +20,8 @@ import {
   type TweetSpec,
 } from "./payloads.ts";
 import type { UserDef } from "./config.ts";
+import { ActivityError, id, optionalId, str, type Input } from "./activity-input.ts";
+import { buildXaaOnly, XAA_ONLY_TYPES } from "./activity-xaa-only.ts";
 import { legacyEnvelope, type XaaEvent } from "./xaa-events.ts";
 
 export const ACTIVITY_TYPES = [
@@ -37,6 +39,7 @@ export const ACTIVITY_TYPES = [
   "read",
   "revoke",
   "raw",
+  ...XAA_ONLY_TYPES,
 ] as const;
 export type ActivityType = (typeof ACTIVITY_TYPES)[number];
 
@@ -63,33 +66,7 @@ export interface Activity {
   revoke: { userId: string; appName: string | null } | null;
 }
 
-export class ActivityError extends Error {
-  override readonly name = "ActivityError";
-}
-
-type Input = Record<string, unknown>;
-
-function str(input: Input, key: string, required: true): string;
-function str(input: Input, key: string, required?: false): string | undefined;
-function str(input: Input, key: string, required = false): string | undefined {
-  const v = input[key];
-  if (v === undefined || v === null) {
-    if (required) throw new ActivityError(`${key} is required`);
-    return undefined;
-  }
-  if (typeof v !== "string") throw new ActivityError(`${key} must be a string`);
-  return v;
-}
-
-function id(input: Input, key: string): string {
-  const v = str(input, key, true);
-  if (!/^\d{1,20}$/.test(v)) throw new ActivityError(`${key} must be a decimal id string`);
-  return v;
-}
-
-function optionalId(input: Input, key: string): string | undefined {
-  return input[key] === undefined || input[key] === null ? undefined : id(input, key);
-}
+export { ActivityError };
 
 function aaa(forUserId: string | null, key: string, events: JsonTextValue, extra: Record<string, JsonTextValue | undefined> = {}): string {
   const { user_has_blocked, ...rest } = extra;
@@ -267,6 +244,17 @@ export function buildActivity(core: Core, raw: unknown): Activity {
         items.push({ userId, eventType: "user_event", aaaBody: body, xaaBody, appName: app.name });
       }
       return { type, items, xaa: events, ids, revoke: { userId, appName } };
+    }
+    case "profile_update":
+    case "spaces":
+    case "broadcast":
+    case "chat":
+    case "news": {
+      // XAA-only families: AAA has no such events.
+      const built = buildXaaOnly(core, type, input);
+      Object.assign(ids, built.ids);
+      events.push(...built.events);
+      break;
     }
     case "raw": {
       const userId = id(input, "for_user_id");

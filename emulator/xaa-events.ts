@@ -21,6 +21,8 @@ export interface XaaEvent {
   appName?: string;
   /** Posts by protected accounts are never delivered (activity introduction). */
   protectedAuthor?: boolean;
+  /** news.new: the text a subscription's `keyword` is looked for in (case-insensitive). */
+  keywordText?: string;
 }
 
 export function matches(sub: XaaSubscription, ev: XaaEvent): boolean {
@@ -28,6 +30,7 @@ export function matches(sub: XaaSubscription, ev: XaaEvent): boolean {
   if (ev.appName !== undefined && sub.appName !== ev.appName) return false;
   if (ev.protectedAuthor === true) return false;
   if (ev.eventType === "oauth.revoke") return true;
+  if (ev.eventType === "news.new") return sub.filter.keyword !== undefined && (ev.keywordText ?? "").toLowerCase().includes(sub.filter.keyword.toLowerCase());
   if (sub.filter.user_id !== ev.userId) return false;
   if (sub.filter.direction !== undefined && sub.filter.direction !== ev.direction) return false;
   return true;

@@ -160,6 +160,38 @@ describe("XAA deliveries: one per matching subscription, in X's payload shapes",
     expect(byType("post.delete").data.payload).toEqual({ id: own.ids.tweet_id, author_id: alice().id });
   });
 
+  it("XAA-only families (profile, Spaces, broadcast, XChat, news) in the event-payloads page's shapes; AAA gets nothing", async () => {
+    await setup();
+    await subscribeV2(emu, webhookId, alice());
+    await oauth2Login(emu, app(), alice(), ["dm.read", "broadcast.read"]);
+    for (const t of ["profile.update.bio", "spaces.start", "spaces.end", "broadcast.start", "broadcast.end", "broadcast.chat", "chat.sent", "chat.received", "chat.conversation.join"]) {
+      await subscribe({ event_type: t, filter: { user_id: alice().id }, tag: t });
+    }
+    await subscribe({ event_type: "news.new", filter: { keyword: "openai" }, tag: "news" });
+    await emu.emit({ type: "profile_update", user_id: alice().id, field: "bio", before: "old", after: "new" });
+    await emu.emit({ type: "spaces", user_id: alice().id, action: "start", broadcast_id: "1qxvvvyLLdnxB" });
+    await emu.emit({ type: "broadcast", user_id: alice().id, action: "start" });
+    await emu.emit({ type: "broadcast", user_id: alice().id, action: "end" });
+    await emu.emit({ type: "broadcast", user_id: alice().id, action: "chat", author_id: bob().id, text: "hi" });
+    await emu.emit({ type: "chat", sender_id: alice().id, recipient_id: bob().id });
+    await emu.emit({ type: "chat", sender_id: bob().id, recipient_id: alice().id });
+    await emu.emit({ type: "chat", sender_id: bob().id, recipient_id: alice().id, join: true });
+    await emu.emit({ type: "news", name: "OpenAI ships a thing" });
+    await emu.emit({ type: "news", name: "Nothing to see" });
+    const got = new Map(bodies().map((b) => [b.data.event_type, b.data] as const));
+    expect([...got.keys()].sort()).toEqual(["broadcast.chat", "broadcast.end", "broadcast.start", "chat.conversation.join", "chat.received", "chat.sent", "news.new", "profile.update.bio", "spaces.start"]);
+    expect(hook.received.every((r) => r.body.startsWith('{"data"'))).toBe(true); // nothing through AAA
+    expect(got.get("profile.update.bio")!.payload).toEqual({ before: "old", after: "new" });
+    expect(got.get("spaces.start")!.payload).toMatchObject({ broadcast_id: "1qxvvvyLLdnxB", event_type: "spaces_start", user: { data: { id: alice().id } } });
+    expect(got.get("broadcast.start")!.payload).toMatchObject({ broadcast_state: "Running", event_timestamp_ms: emu.clock.now(), event_timestamp_ms_str: String(emu.clock.now()) });
+    expect(got.get("broadcast.end")!.payload).toMatchObject({ broadcast_state: "Ended", available_for_replay: true });
+    expect(got.get("broadcast.chat")!.payload).toMatchObject({ message: "hi", author: { data: { id: bob().id } } });
+    expect(keys(got.get("chat.sent")!.payload)).toEqual(["conversation_id", "conversation_key_change_event", "conversation_key_version", "created_at_msec", "encoded_event", "id", "message_event_signature", "sender_id", "conversation_token"].sort());
+    expect(got.get("chat.received")!.payload).toMatchObject({ sender_id: bob().id, created_at_msec: String(emu.clock.now()) });
+    expect(got.get("news.new")!.filter).toEqual({ keyword: "openai" });
+    expect(got.get("news.new")!.payload).toMatchObject({ name: "OpenAI ships a thing", category: "News" });
+  });
+
   it("revoking a grant delivers oauth.revoke with an empty filter (and user_event to AAA), then the tokens and the user's private subscriptions are gone", async () => {
     await setup();
     await subscribeV2(emu, webhookId, alice());
