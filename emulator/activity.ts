@@ -102,7 +102,8 @@ export function buildActivity(core: Core, raw: unknown): Activity {
   switch (type) {
     case "tweet": {
       const author = profileOf(users, id(input, "user_id"));
-      const mentionIds = Array.isArray(input.mention_ids) ? input.mention_ids.map(String) : [];
+      const rawMentions: unknown[] = Array.isArray(input.mention_ids) ? input.mention_ids : [];
+      const mentionIds = rawMentions.map((m) => (typeof m === "string" || typeof m === "number" ? String(m) : ""));
       if (!mentionIds.every((m) => /^\d{1,20}$/.test(m))) throw new ActivityError("mention_ids must be decimal id strings");
       const mentions = mentionIds.map((m) => profileOf(users, m));
       const prefix = mentions.map((m) => `@${m.screenName} `).join("");

@@ -93,6 +93,13 @@ export interface CreateRequest {
 
 const ID = /^[0-9]{1,19}$/;
 
+/** A safe, short rendering of an untrusted value for an error (never calls its toString). */
+function show(v: unknown): string {
+  if (typeof v === "string") return v.slice(0, 100);
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return v === null ? "null" : typeof v;
+}
+
 function object(raw: unknown, what: string): Record<string, unknown> {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ProblemError("invalid", `${what} must be a JSON object.`);
   return raw as Record<string, unknown>;
@@ -116,7 +123,7 @@ function tagOf(o: Record<string, unknown>): string | null | undefined {
 function webhookIdOf(o: Record<string, unknown>): string | undefined {
   if (!Object.hasOwn(o, "webhook_id")) return undefined;
   const w = o.webhook_id;
-  if (typeof w !== "string" || !ID.test(w)) throw invalid("webhook_id", String(w).slice(0, 50), "The `webhook_id` field must be a numeric id string.", "WebhookIdInvalid");
+  if (typeof w !== "string" || !ID.test(w)) throw invalid("webhook_id", show(w), "The `webhook_id` field must be a numeric id string.", "WebhookIdInvalid");
   return w;
 }
 
@@ -125,7 +132,7 @@ export function parseCreate(raw: unknown): CreateRequest {
   const body = object(raw, "The request body");
   onlyKeys(body, ["event_type", "filter", "tag", "webhook_id"]);
   const rawType = body.event_type;
-  if (typeof rawType !== "string") throw invalid("event_type", String(rawType), "The `event_type` field is required.");
+  if (typeof rawType !== "string") throw invalid("event_type", show(rawType), "The `event_type` field is required.");
   const eventType = ALIASES[rawType] ?? rawType;
   if (!(XAA_EVENT_TYPES as readonly string[]).includes(eventType)) {
     throw invalid("event_type", rawType.slice(0, 100), `The \`event_type\` value [${rawType.slice(0, 100)}] is not one of [${XAA_EVENT_TYPES.join(", ")}].`);
@@ -137,16 +144,16 @@ export function parseCreate(raw: unknown): CreateRequest {
   if (eventType === "oauth.revoke") {
     if (Object.keys(f).length > 0) throw invalid("filter", Object.keys(f).join(","), "oauth.revoke takes no filter: send `\"filter\": {}`.");
   } else if (eventType === "news.new") {
-    if (typeof f.keyword !== "string" || f.keyword === "") throw invalid("filter.keyword", String(f.keyword), "news.new needs `filter.keyword`.");
+    if (typeof f.keyword !== "string" || f.keyword === "") throw invalid("filter.keyword", show(f.keyword), "news.new needs `filter.keyword`.");
     if (f.user_id !== undefined || f.direction !== undefined) throw invalid("filter", "user_id", "news.new is filtered by `keyword` only.");
     filter.keyword = f.keyword;
   } else {
-    if (typeof f.user_id !== "string" || !ID.test(f.user_id)) throw invalid("filter.user_id", String(f.user_id), "`filter.user_id` must be a numeric user id string.");
+    if (typeof f.user_id !== "string" || !ID.test(f.user_id)) throw invalid("filter.user_id", show(f.user_id), "`filter.user_id` must be a numeric user id string.");
     filter.user_id = f.user_id;
-    if (f.keyword !== undefined) throw invalid("filter.keyword", String(f.keyword), `\`keyword\` is only supported for news.new, not ${eventType}.`);
+    if (f.keyword !== undefined) throw invalid("filter.keyword", show(f.keyword), `\`keyword\` is only supported for news.new, not ${eventType}.`);
     if (f.direction !== undefined) {
-      if (!takesDirection(eventType)) throw invalid("filter.direction", String(f.direction), `\`direction\` is not supported for ${eventType}.`);
-      if (f.direction !== "inbound" && f.direction !== "outbound") throw invalid("filter.direction", String(f.direction), "`direction` must be inbound or outbound.");
+      if (!takesDirection(eventType)) throw invalid("filter.direction", show(f.direction), `\`direction\` is not supported for ${eventType}.`);
+      if (f.direction !== "inbound" && f.direction !== "outbound") throw invalid("filter.direction", show(f.direction), "`direction` must be inbound or outbound.");
       filter.direction = f.direction;
     }
   }
