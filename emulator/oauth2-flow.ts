@@ -15,8 +15,9 @@ import { formPairs } from "./oauth1.ts";
 import { issueTokens, OAUTH2_SCOPES, opaqueToken, recordGrant } from "./oauth2-store.ts";
 import { json, type Reply, type Req, type Router } from "./http.ts";
 
+/** OAuth's error body; X adds an `errors` list carrying the same description. */
 function oauthError(status: number, error: string, description: string): Reply {
-  return json(status, { error, error_description: description });
+  return json(status, { error, error_description: description, errors: [{ message: description }] });
 }
 
 function page(status: number, text: string): Reply {

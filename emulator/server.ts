@@ -10,6 +10,7 @@ import { addV2Routes } from "./api-v2.ts";
 import { addXaaRoutes } from "./api-xaa.ts";
 import { addXaaControlRoutes } from "./control-xaa.ts";
 import { addOAuth2Routes } from "./oauth2-flow.ts";
+import { issueTokens, recordGrant, type IssuedTokens } from "./oauth2-store.ts";
 import { Clock } from "./clock.ts";
 import { buildConfig, completeApp, completeUser, loadConfigFile, type EmulatorConfigInput } from "./config-load.ts";
 import type { AppDef, EmulatorConfig, UserDef } from "./config.ts";
@@ -46,6 +47,10 @@ export interface RunningEmulator {
   settle(): Promise<void>;
   addApp(app: Partial<AppDef>): AppDef;
   addUser(user: Partial<UserDef>): UserDef;
+  /** Retire AAA at this virtual time (epoch ms; null: never), as POST /_emulator/aaa/retire. */
+  retireAaa(at: number | null): void;
+  /** A user consents to `scopes` for `app` (no browser dance): X's token response. */
+  grantOAuth2(appName: string, userId: string, scopes: string[]): IssuedTokens;
   /** Forget webhooks, events, logs and timers; keep apps and users. */
   reset(): void;
   stop(): Promise<void>;
@@ -138,6 +143,15 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     settle: () => clock.idle(),
     addApp,
     addUser,
+    retireAaa: (at) => {
+      state.aaaRetiredAt = at;
+    },
+    grantOAuth2: (appName, userId, scopes) => {
+      const app = state.apps.get(appName);
+      if (!app) throw new Error(`no app ${appName}`);
+      recordGrant(core, app.name, userId, scopes);
+      return issueTokens(core, app, userId, scopes);
+    },
     reset,
     stop: async () => {
       clock.stop();

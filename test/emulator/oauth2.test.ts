@@ -33,7 +33,7 @@ describe("OAuth 2.0 Authorization Code with PKCE", () => {
     const code = a.params.get("code")!;
     const wrong = await exchange(code, pkce().verifier);
     expect(wrong.status).toBe(400);
-    expect(wrong.json).toMatchObject({ error: "invalid_request" });
+    expect(wrong.json).toEqual({ error: "invalid_request", error_description: "Value passed for the code verifier did not match the code challenge.", errors: [{ message: "Value passed for the code verifier did not match the code challenge." }] });
     // A code is single use: the failed attempt consumed it, as on X.
     const a2 = await authorize(authorizeUrl(emu, app(), { scopes: ["tweet.read", "users.read", "offline.access"], state: "xyz", challenge: p.challenge, extra: { user_id: alice().id } }));
     const ok = await exchange(a2.params.get("code")!, p.verifier);
@@ -108,6 +108,17 @@ describe("OAuth 2.0 Authorization Code with PKCE", () => {
     expect(reuse.status).toBe(400);
     expect(reuse.json).toMatchObject({ error: "invalid_request" });
     expect((await formCall(emu, "/2/oauth2/token", { grant_type: "password" }, basic())).json).toMatchObject({ error: "unsupported_grant_type" });
+  });
+
+  it("grantOAuth2() and POST /_emulator/oauth2/grants give consent without the browser dance", async () => {
+    const t = emu.grantOAuth2("default", alice().id, ["like.read", "offline.access"]);
+    expect(t).toMatchObject({ token_type: "bearer", expires_in: 7200, scope: "like.read offline.access" });
+    expect((await bearerCall(emu, t.access_token, "POST", "/2/activity/subscriptions", { event_type: "like.create", filter: { user_id: alice().id } })).status).toBe(200);
+    const r = await rawRequest(`${emu.url}/_emulator/oauth2/grants`, "POST", { "content-type": "application/json" }, JSON.stringify({ app: "default", user_id: userNamed(emu, "bob").id, scopes: ["dm.read"] }));
+    expect(r.json).toMatchObject({ scope: "dm.read" });
+    expect((r.json as Json).refresh_token).toBeUndefined();
+    const bad = await rawRequest(`${emu.url}/_emulator/oauth2/grants`, "POST", { "content-type": "application/json" }, JSON.stringify({ app: "default", user_id: alice().id, scopes: ["root"] }));
+    expect(bad.status).toBe(400);
   });
 
   it("POST /2/oauth2/revoke kills a token", async () => {
