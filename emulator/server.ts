@@ -19,6 +19,7 @@ import type { Core } from "./core.ts";
 import { err, v1ErrorBody } from "./errors.ts";
 import { readRequest, Router, type Reply } from "./http.ts";
 import { addOAuthRoutes } from "./oauth-flow.ts";
+import { ProblemError, problemReply } from "./problems.ts";
 import { EmulatorState } from "./state.ts";
 
 export interface StartOptions extends EmulatorConfigInput {
@@ -106,8 +107,10 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
         const req = await readRequest(message, origin);
         const found = router.match(req.method, req.path);
         if (found === null || found === "method") {
-          const b = v1ErrorBody(err.pageNotFound());
-          reply = { status: b.status, body: b.body, contentType: b.contentType };
+          // v2 paths answer in v2's problem shape, never a v1.1 code.
+          reply = req.path.startsWith("/2/")
+            ? problemReply(new ProblemError("notFound", "The requested resource could not be found."))
+            : (({ status, body, contentType }) => ({ status, body, contentType }))(v1ErrorBody(err.pageNotFound()));
         } else {
           req.params = found.params;
           reply = await found.handler(req);

@@ -102,6 +102,16 @@ describe("v2 management API", () => {
     expect(d.json).toMatchObject({ title: "Forbidden", status: 403 });
   });
 
+  it("an unknown /2/ path or method is a 404 problem, not a v1.1 code 34", async () => {
+    for (const [method, path] of [["GET", "/2/nothing/here"], ["PATCH", "/2/webhooks"]] as const) {
+      const r = await call(emu, { method, path, as: bearer(app()) });
+      expect(r.status).toBe(404);
+      expect(r.headers["content-type"]).toBe("application/problem+json");
+      expect(r.json).toMatchObject({ title: "Not Found Error", type: "https://api.x.com/2/problems/resource-not-found" });
+      expect(firstError(r).code).toBeUndefined();
+    }
+  });
+
   it("auth failures are 401 problems (no v1.1 code); v2ErrorCodes adds the code back for old clients", async () => {
     const r = await call(emu, { method: "POST", path: "/2/webhooks", json: { url: hook.url }, app: { ...app(), consumerSecret: "wrong" } });
     expect(r.status).toBe(401);
