@@ -77,7 +77,6 @@ function aaa(forUserId: string | null, key: string, events: JsonTextValue, extra
   return toJsonText({ ...top, ...rest });
 }
 
-
 function uniq(ids: string[]): string[] {
   return [...new Set(ids)];
 }
