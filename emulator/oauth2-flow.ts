@@ -105,8 +105,8 @@ function client(core: Core, req: Req, form: Map<string, string>): AppDef | Reply
   const basic = typeof header === "string" && /^Basic\s+/i.test(header) ? Buffer.from(header.replace(/^Basic\s+/i, ""), "base64").toString("utf8") : null;
   if (basic !== null) {
     const colon = basic.indexOf(":");
-    const id = decodeURIComponent(basic.slice(0, Math.max(colon, 0)));
-    const secret = decodeURIComponent(basic.slice(colon + 1));
+    const id = safeDecode(basic.slice(0, Math.max(colon, 0)));
+    const secret = safeDecode(basic.slice(colon + 1));
     const app = core.state.appByClientId(id);
     if (colon < 0 || !app || !equal(app.clientSecret, secret)) return oauthError(401, "unauthorized_client", "Missing valid authorization header");
     return app;
@@ -118,6 +118,15 @@ function client(core: Core, req: Req, form: Map<string, string>): AppDef | Reply
     return oauthError(401, "unauthorized_client", "Missing valid authorization header");
   }
   return app;
+}
+
+/** RFC 6749 2.3.1 form-encodes the Basic credentials; a bad escape is a failed login, not a 500. */
+function safeDecode(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
 }
 
 function readForm(req: Req): Map<string, string> {

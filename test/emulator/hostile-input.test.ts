@@ -59,6 +59,8 @@ describe("attacker-shaped input never makes a 500", () => {
       expect((await rawRequest(`${emu.url}/2/oauth2/token`, "POST", form, body)).status, body).toBeGreaterThanOrEqual(400);
     }
     expect((await rawRequest(`${emu.url}/2/oauth2/token`, "POST", { authorization: "Basic %%%notbase64" }, "")).status).toBe(401);
+    const badEscape = `Basic ${Buffer.from("%E0%A4%A:%E0%A4%A").toString("base64")}`;
+    expect((await rawRequest(`${emu.url}/2/oauth2/token`, "POST", { authorization: badEscape }, "")).status).toBe(401);
     expect((await rawRequest(`${emu.url}/i/oauth2/authorize?client_id=emulator-default-client-id&redirect_uri=javascript:alert(1)`, "GET", {})).status).toBe(400);
     for (const [path, body] of [["/_emulator/oauth2/consent", '{"user_id":"__proto__","decision":"deny"}'], ["/_emulator/oauth2/grants", '{"app":"__proto__","user_id":"1","scopes":["tweet.read"]}'], ["/_emulator/oauth2/revoke", '{"user_id":{"x":1}}'], ["/_emulator/aaa/retire", '{"at":{"x":1}}']] as const) {
       expect((await rawRequest(`${emu.url}${path}`, "POST", { "content-type": "application/json" }, body)).status, path).toBe(400);
