@@ -101,7 +101,9 @@ interface NewRow extends GroupRow {
 }
 
 function tally(rows: readonly GroupRow[]): DeadLetterCounts {
-  const counts: DeadLetterCounts = { total: 0, by_app: {}, by_from: {} };
+  // Keyed by app names (any configured name, "constructor" included) and origins read back from
+  // storage: null-prototype tallies, so no name finds an inherited member (issue 10).
+  const counts: DeadLetterCounts = { total: 0, by_app: Object.create(null) as Record<string, number>, by_from: Object.create(null) as Record<string, number> };
   for (const r of rows) {
     counts.total += r.n;
     counts.by_app[r.app] = (counts.by_app[r.app] ?? 0) + r.n;
