@@ -179,17 +179,17 @@ describe("OAuth responses carry the page security headers (issue 10, case 6)", (
 
 describe("hostile callback and start queries never make a 500", () => {
   it.each([
-    "/callback?oauth_token=a&oauth_token=b&oauth_verifier=v",
-    "/callback?oauth_token=" + "a".repeat(10_000) + "&oauth_verifier=v",
-    "/callback?oauth_token=__proto__&oauth_verifier=constructor",
-    "/callback?denied=__proto__",
-    "/callback?denied[]=x",
-    "/callback?oauth_token=%00&oauth_verifier=%00",
-    "/start?invite=__proto__",
-    "/start?invite=a.b.c.d",
-    "/start?invite=" + "x".repeat(10_000),
-    "/start?invite=a&invite=b",
-  ])("%s", async (path) => {
+    ["repeated oauth_token", "/callback?oauth_token=a&oauth_token=b&oauth_verifier=v"],
+    ["10,000-character oauth_token", "/callback?oauth_token=" + "a".repeat(10_000) + "&oauth_verifier=v"],
+    ["prototype names as token and verifier", "/callback?oauth_token=__proto__&oauth_verifier=constructor"],
+    ["denied=__proto__", "/callback?denied=__proto__"],
+    ["denied[]", "/callback?denied[]=x"],
+    ["NUL token and verifier", "/callback?oauth_token=%00&oauth_verifier=%00"],
+    ["invite=__proto__", "/start?invite=__proto__"],
+    ["invite with too many parts", "/start?invite=a.b.c.d"],
+    ["10,000-character invite", "/start?invite=" + "x".repeat(10_000)],
+    ["repeated invite", "/start?invite=a&invite=b"],
+  ])("%s", async (_label, path) => {
     const cookies = [{}, { cookie: `${cookieName(app)}=${"x".repeat(5000)}` }, { cookie: `${cookieName(app)}=a.b; ${cookieName(app)}=c` }];
     for (const headers of cookies) {
       const res = await oauth(`/oauth/${app}${path}`, headers);
