@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../../src/index.ts";
 import { ConfigError, DEFAULT_CRC_TOKEN_PATTERN, parseConfig } from "../../../src/config.ts";
 import { crcTokenRefusal } from "../../../src/webhook/crc.ts";
-import { CRC_FORBIDDEN_CHARS, crcPatternProblem } from "../../../src/webhook/crc-pattern.ts";
+import { CRC_FORBIDDEN_CHARS, crcPatternProblem, isForbiddenCrcToken } from "../../../src/webhook/crc-pattern.ts";
 import { sign } from "../../../src/webhook/signature.ts";
 import favoriteRaw from "../../fixtures/payloads/favorite_events.json?raw";
 import followRaw from "../../fixtures/payloads/follow_events.follow.json?raw";
@@ -183,3 +183,40 @@ describe("the CRC path never signs a token that could be a delivery body, whatev
     }
   });
 });
+
+describe("isForbiddenCrcToken (the structural rule, decided without JSON.parse on the hot path)", () => {
+  const parses = (t: string): boolean => {
+    try {
+      JSON.parse(t);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it("a character is forbidden exactly when it is in CRC_FORBIDDEN_CHARS (all of UTF-16)", () => {
+    const forbidden = new Set(CRC_FORBIDDEN_CHARS);
+    for (let code = 0; code <= 0xffff; code++) {
+      const ch = String.fromCharCode(code);
+      expect(isForbiddenCrcToken(`abc${ch}def`), `U+${code.toString(16)}`).toBe(forbidden.has(ch));
+    }
+  });
+
+  it("agrees with JSON.parse on JSON-like tokens (deterministic fuzz)", () => {
+    const alphabet = ["[", "]", ",", "-", "+", ".", "e", "E", "0", "1", "9", "true", "false", "null", "t", "n", "a", "x"];
+    let seed = 12345;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const cases = ["[]", "[[]]", "[1,]", "[,1]", "01", "-0", "1e5", "1E+5", "1.", ".5", "-", "[1,[2,[3]]]", "[[[]", "truex", "nul", "0x10", "1e", "[true,false,null]"];
+    for (let i = 0; i < 20_000; i++) {
+      let t = "";
+      const len = 1 + next(8);
+      for (let j = 0; j < len; j++) t += alphabet[next(alphabet.length)];
+      cases.push(t);
+    }
+    for (const t of cases) expect(isForbiddenCrcToken(t), t).toBe(parses(t));
+  });
+});
+
