@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { oauthAuthorizationHeader } from "../../emulator/oauth1.ts";
+import { oauthAuthorizationHeader, parseOAuthHeader } from "../../emulator/oauth1.ts";
 import { startEmulator, type RunningEmulator } from "../../emulator/server.ts";
 import { appNamed, call, rawRequest } from "./helpers.ts";
 
@@ -71,5 +71,16 @@ describe("attacker-shaped input never makes a 500", () => {
   it("an oversized body is 413", async () => {
     const r = await rawRequest(`${emu.url}/_emulator/events`, "POST", { "content-type": "application/json" }, "x".repeat(1_100_000));
     expect(r.status).toBe(413);
+  });
+});
+
+describe("prototype-named OAuth parameters (issue 10 sweep)", () => {
+  it("are ordinary parameters of the parsed header, never Object.prototype's", () => {
+    const parsed = parseOAuthHeader('OAuth __proto__="p", constructor="c", toString="t", oauth_consumer_key="k"')!;
+    expect(Object.hasOwn(parsed, "__proto__")).toBe(true);
+    expect(Object.keys(parsed)).toEqual(["__proto__", "constructor", "toString", "oauth_consumer_key"]);
+    expect(parsed["constructor"]).toBe("c");
+    expect(Object.getPrototypeOf(parsed)).toBeNull();
+    expect(parseOAuthHeader('OAuth oauth_consumer_key="k"')!["constructor"]).toBeUndefined();
   });
 });
