@@ -14,6 +14,10 @@ export interface AppCredentials {
   accessTokenSecret?: string;
   /** App-only bearer token: list webhooks, list and count subscriptions, Replay. */
   bearerToken?: string;
+  /** OAuth 2.0 client id (`X_OAUTH2_CLIENT_ID`): Sign in with X over OAuth 2.0 (XAA apps). */
+  oauth2ClientId?: string;
+  /** OAuth 2.0 client secret (`X_OAUTH2_CLIENT_SECRET`); absent: a public client (PKCE only). */
+  oauth2ClientSecret?: string;
 }
 
 export interface AppConfig {

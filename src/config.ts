@@ -215,6 +215,8 @@ function buildApp(src: ConfigSource, spec: AppSpec, i: number, deploymentUrl?: s
     ["accessToken", "X_ACCESS_TOKEN"],
     ["accessTokenSecret", "X_ACCESS_TOKEN_SECRET"],
     ["bearerToken", "X_BEARER_TOKEN"],
+    ["oauth2ClientId", "X_OAUTH2_CLIENT_ID"],
+    ["oauth2ClientSecret", "X_OAUTH2_CLIENT_SECRET"],
   ];
   for (const [field, base] of creds) {
     const v = str(src, secretName(base, spec.name));
