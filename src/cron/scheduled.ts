@@ -5,7 +5,7 @@
  * failure does not stop the others or the dead-letter check; it is logged, and the run is
  * reported as failed at the end so the Workers dashboard shows it.
  */
-import { appContext, defaultDeps, type ControlDeps } from "../admin/context.ts";
+import { appContext, defaultDeps, type ControlDeps } from "../control/context.ts";
 import { getConfig } from "../config.ts";
 import { checkDeadLetters, type DeadLetterCheckOutcome } from "./dead-letter-check.ts";
 import { checkPipeline, type PipelineCheckOutcome } from "./pipeline-check.ts";

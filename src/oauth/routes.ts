@@ -16,7 +16,7 @@ import { Router, type IRequest } from "itty-router";
 import { HttpError, notFound, toErrorResponse } from "../http/errors.ts";
 import { XApiError } from "../x-api/errors.ts";
 import { isAdmin } from "../admin/auth.ts";
-import { appContext, defaultDeps, sealKey, sealKeys, withX, type AppContext, type ControlDeps } from "../admin/context.ts";
+import { appContext, defaultDeps, sealKey, sealKeys, withX, type AppContext, type ControlDeps } from "../control/context.ts";
 import { appFrom, configFrom, xErrorResponse } from "../admin/http.ts";
 import { oauthMacKey, oauthVerifyKeys } from "../admin/invites.ts";
 import { webhookIdOrCurrent } from "../admin/webhooks.ts";
