@@ -12,6 +12,10 @@ import { deriveSealKey, openWithKeys, sealToken, TokenSealError, type SealKeys }
 import { createXApiClient } from "../x-api/client.ts";
 import { RateLimitTracker } from "../x-api/rate-limit.ts";
 import type { UserToken, XApiClient } from "../x-api/types.ts";
+import { createOAuth2Client, type OAuth2Client } from "../x-api/oauth2.ts";
+import type { XApiClientOptions } from "../x-api/transport.ts";
+import { createXaaClient } from "../x-api/xaa.ts";
+import type { XaaClient } from "../x-api/xaa-types.ts";
 
 export type XClientFactory = (
   app: AppConfig,
@@ -21,6 +25,11 @@ export type XClientFactory = (
 export interface ControlDeps {
   makeXClient: XClientFactory;
   now: () => number;
+  /**
+   * How the XAA and OAuth 2.0 clients reach X; absent: the global fetch. Tests inside workerd
+   * (where the emulator cannot run) pass an in-memory X here, so the real clients are exercised.
+   */
+  xFetch?: typeof fetch;
 }
 
 export const defaultDeps: ControlDeps = {
@@ -48,11 +57,29 @@ export function appContext(env: Env, config: Config, app: AppConfig, deps: Contr
  * saved after, whatever the outcome.
  */
 export async function withX<T>(ctx: AppContext, fn: (x: XApiClient) => Promise<T>): Promise<T> {
+  return withRateLimits(ctx, (tracker) => fn(ctx.deps.makeXClient(ctx.app, { baseUrl: ctx.config.xApiBaseUrl, now: ctx.deps.now, rateLimits: tracker })));
+}
+
+/** The X clients of an XAA app: subscriptions (xaa.ts) and the OAuth 2.0 token calls (oauth2.ts). */
+export interface XaaClients {
+  xaa: XaaClient;
+  oauth2: OAuth2Client;
+}
+
+/** As `withX`, for the XAA clients; the same persisted rate-limit tracker. */
+export async function withXaa<T>(ctx: AppContext, fn: (x: XaaClients) => Promise<T>): Promise<T> {
+  return withRateLimits(ctx, (tracker) => {
+    const options: XApiClientOptions = { baseUrl: ctx.config.xApiBaseUrl, now: ctx.deps.now, rateLimits: tracker };
+    if (ctx.deps.xFetch !== undefined) options.fetch = ctx.deps.xFetch;
+    return fn({ xaa: createXaaClient(ctx.app, options), oauth2: createOAuth2Client(ctx.app, options) });
+  });
+}
+
+async function withRateLimits<T>(ctx: AppContext, fn: (tracker: RateLimitTracker) => Promise<T>): Promise<T> {
   const raw = await ctx.registry.getMeta(RATE_LIMITS_META);
   const tracker = RateLimitTracker.fromJSON(raw === null ? null : (JSON.parse(raw) as unknown));
-  const client = ctx.deps.makeXClient(ctx.app, { baseUrl: ctx.config.xApiBaseUrl, now: ctx.deps.now, rateLimits: tracker });
   try {
-    return await fn(client);
+    return await fn(tracker);
   } finally {
     tracker.prune(ctx.deps.now());
     await ctx.registry.setMeta(RATE_LIMITS_META, JSON.stringify(tracker.toJSON()));

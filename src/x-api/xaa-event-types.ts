@@ -99,11 +99,13 @@ export function isPrivateEventType(type: XaaEventType): boolean {
 }
 
 /**
- * Whether the type takes a `direction` filter: X refuses it for mute/block (the user is always
- * the source) and it means nothing for news (keyword) or the revoke (no filter).
+ * Whether the type takes a `direction` filter: likes (PROTOCOL.md: outbound = likes the user
+ * makes, inbound = likes the user's posts get) and follows (X: the user follows, or is followed).
+ * X refuses it for mute/block (the user is always the source); on other types it means nothing,
+ * so a profile's direction is applied to these types only.
  */
 export function acceptsDirection(type: XaaEventType): boolean {
-  return !(type.startsWith("mute.") || type.startsWith("block.") || type === "news.new" || type === "oauth.revoke");
+  return type === "like.create" || type === "follow.follow" || type === "follow.unfollow";
 }
 
 /** Types subscribed once per app with an empty filter (`oauth.revoke`), not per user. */
