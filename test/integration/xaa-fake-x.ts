@@ -6,6 +6,7 @@
  * `/2/users/me`. Shapes follow PROTOCOL.md "XAA" and X's OpenAPI. The e2e tests run the same
  * code against the emulator over real HTTP.
  */
+import { codeChallengeS256 } from "../../src/oauth/pkce.ts";
 import { isPrivateEventType, requiredScope, type XaaEventType } from "../../src/x-api/xaa-event-types.ts";
 
 export interface FakeSub {
@@ -38,6 +39,25 @@ export class FakeXaaX {
   cap = 1_500;
   private seq = 1_000_000;
   private tokens = 0;
+  private readonly codes = new Map<string, { userId: string; scopes: string[]; challenge: string; redirectUri: string; clientId: string }>();
+
+  /**
+   * The user consents on X's authorize page (the URL the Worker redirected to): X records the
+   * PKCE challenge and hands back the callback URL with a code. `untick` drops scopes the user
+   * declined.
+   */
+  authorize(location: string, userId: string, untick: string[] = []): string {
+    const u = new URL(location);
+    const p = u.searchParams;
+    if (p.get("response_type") !== "code" || p.get("code_challenge_method") !== "S256") throw new Error("not an OAuth 2.0 PKCE S256 authorize URL");
+    const code = `code-${userId}-${++this.tokens}`;
+    const scopes = (p.get("scope") ?? "").split(" ").filter((s) => s !== "" && !untick.includes(s));
+    this.codes.set(code, { userId, scopes, challenge: p.get("code_challenge") ?? "", redirectUri: p.get("redirect_uri") ?? "", clientId: p.get("client_id") ?? "" });
+    const back = new URL(p.get("redirect_uri") ?? "");
+    back.searchParams.set("state", p.get("state") ?? "");
+    back.searchParams.set("code", code);
+    return back.href;
+  }
 
   constructor(bearer: string) {
     this.bearer = bearer;
@@ -136,8 +156,18 @@ export class FakeXaaX {
     return Response.json(page.length === 0 ? { meta } : { data: page, meta });
   }
 
-  private token(text: string): Response {
+  private async token(text: string): Promise<Response> {
     const form = new URLSearchParams(text);
+    if (form.get("grant_type") === "authorization_code") {
+      const c = this.codes.get(form.get("code") ?? "");
+      this.codes.delete(form.get("code") ?? "");
+      const verifier = form.get("code_verifier") ?? "";
+      if (c === undefined || c.redirectUri !== form.get("redirect_uri") || c.clientId !== form.get("client_id") || verifier.length < 43 || (await codeChallengeS256(verifier)) !== c.challenge) {
+        return Response.json({ error: "invalid_request", error_description: "Value passed for the authorization code was invalid." }, { status: 400 });
+      }
+      const t = this.grant(c.userId, c.scopes);
+      return Response.json({ token_type: "bearer", expires_in: 7200, access_token: t.access, scope: c.scopes.join(" "), refresh_token: t.refresh });
+    }
     if (form.get("grant_type") !== "refresh_token") return Response.json({ error: "unsupported_grant_type" }, { status: 400 });
     const old = form.get("refresh_token") ?? "";
     const g = this.refresh.get(old);
