@@ -11,6 +11,7 @@
 import { TokenSealError, openWithKeys, sealToken } from "../state/token-seal.ts";
 import { XApiError } from "../x-api/errors.ts";
 import { needsRefresh, type OAuth2Grant } from "../x-api/oauth2.ts";
+import { requiredScope, type XaaEventType } from "../x-api/xaa-event-types.ts";
 import { sealKeys, type AppContext, type XaaClients } from "./context.ts";
 
 export type UserAccess =
@@ -120,4 +121,41 @@ export async function refreshExpiringGrants(ctx: AppContext, x: XaaClients, ahea
     }
   }
   return out;
+}
+
+export interface ConsentCoverage {
+  user_id: string;
+  /** The grant's state; "none" when the user never signed in with OAuth 2.0. */
+  state: "active" | "consent_needed" | "none";
+  scopes: string[];
+  /** Of the types asked about: those the consent covers (public types always are). */
+  covered: XaaEventType[];
+  /** Private types it does not cover (the user must sign in again, for these scopes). */
+  not_covered: XaaEventType[];
+  /** The scopes missing for `not_covered`. */
+  missing_scopes: string[];
+}
+
+/**
+ * Whether a user's stored consent covers `types`, from the Registry alone (no X call, no
+ * refresh): for planning (the migration's "who can be moved, who must consent again"). A grant
+ * in `consent_needed` covers no private type. `subscribeUser` re-checks for real when it runs.
+ */
+export async function consentCoverage(ctx: AppContext, userId: string, types: readonly XaaEventType[]): Promise<ConsentCoverage> {
+  const row = await ctx.registry.getOAuth2Token(userId);
+  const state = row === null ? "none" : row.status;
+  const scopes = row === null ? [] : row.scopes.split(" ").filter((s) => s !== "");
+  const usable = state === "active" ? new Set(scopes) : new Set<string>();
+  const covered: XaaEventType[] = [];
+  const notCovered: XaaEventType[] = [];
+  const missing = new Set<string>();
+  for (const t of types) {
+    const scope = requiredScope(t);
+    if (scope === null || usable.has(scope)) covered.push(t);
+    else {
+      notCovered.push(t);
+      missing.add(scope);
+    }
+  }
+  return { user_id: userId, state, scopes, covered, not_covered: notCovered, missing_scopes: [...missing] };
 }

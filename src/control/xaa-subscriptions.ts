@@ -59,6 +59,9 @@ export interface SubscribeOutcome {
 }
 
 const USER_ID = /^[0-9]{1,19}$/;
+/** Meta key: when X last refused the app-level oauth.revoke subscription as invalid. */
+export const REVOKE_REFUSED_META = "xaa_revoke_refused_at";
+const REVOKE_RETRY_MS = 24 * 3_600_000;
 const STOPPERS = new Set(["rate_limited", "network", "missing_credential"]);
 
 export function summarise(err: unknown): XaaErrorSummary {
@@ -113,6 +116,10 @@ const sameSub = (s: XaaSubscription, input: XaaCreateInput): boolean =>
 export async function ensureRevokeSubscription(ctx: AppContext, x: XaaClients, webhookId: string): Promise<"created" | "existing" | "failed"> {
   const have = (await ctx.registry.listXaaSubscriptions()).some((r) => r.user_id === null && r.event_type === "oauth.revoke" && r.webhook_id === webhookId && r.status !== "lost_at_x");
   if (have) return "existing";
+  // X refused it as invalid not long ago (oauth.revoke is not in every OpenAPI version's enum):
+  // do not spend a call of the 500-per-15-minutes window on every subscribe; retry daily.
+  const refusedAt = await ctx.registry.getMeta(REVOKE_REFUSED_META);
+  if (refusedAt !== null && ctx.deps.now() - Date.parse(refusedAt) < REVOKE_RETRY_MS) return "failed";
   const input: XaaCreateInput = { event_type: "oauth.revoke", filter: {}, webhook_id: webhookId };
   const nowIso = new Date(ctx.deps.now()).toISOString();
   try {
@@ -127,6 +134,7 @@ export async function ensureRevokeSubscription(ctx: AppContext, x: XaaClients, w
         return "existing";
       }
     }
+    if (err instanceof XApiError && err.kind === "invalid_request") await ctx.registry.setMeta(REVOKE_REFUSED_META, nowIso);
     console.warn(JSON.stringify({ msg: "oauth.revoke subscription not created", app: ctx.app.name, ...summarise(err) }));
     return "failed";
   }

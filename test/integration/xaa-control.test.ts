@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.ts";
 import { appContext, withXaa } from "../../src/control/context.ts";
-import { storeOAuth2Grant, userAccessToken } from "../../src/control/oauth2-tokens.ts";
+import { consentCoverage, storeOAuth2Grant, userAccessToken } from "../../src/control/oauth2-tokens.ts";
 import { reconcileXaa } from "../../src/control/xaa-reconcile.ts";
 import { profileNamed } from "../../src/control/xaa-profiles.ts";
 import { purgeRevoked, subscribeUser, unsubscribeUser } from "../../src/control/xaa-subscriptions.ts";
@@ -129,7 +129,31 @@ describe("subscribe a user by profile", () => {
   });
 });
 
+describe("the app-level oauth.revoke subscription", () => {
+  it("X refusing the type costs one call a day, not one per subscribe", async () => {
+    const t = await setup();
+    t.x.refuseRevokeType = true;
+    expect((await t.subscribe("public")).revoke_subscription).toBe("failed");
+    expect((await t.subscribe("public", "42")).revoke_subscription).toBe("failed");
+    expect(t.x.createdTypes.filter((c) => c === "oauth.revoke")).toHaveLength(1);
+    t.clock.now += 24 * 3_600_000;
+    t.x.refuseRevokeType = false;
+    expect((await t.subscribe("public", "43")).revoke_subscription).toBe("created");
+    expect(t.x.createdTypes.filter((c) => c === "oauth.revoke")).toHaveLength(2);
+  });
+});
+
 describe("OAuth 2.0 grants: refresh before expiry, consent needed again", () => {
+  it("consentCoverage plans from the Registry alone: covered, not covered and the missing scopes", async () => {
+    const t = await setup();
+    expect(await consentCoverage(t.ctx, ALICE, ["post.create", "like.create"])).toStrictEqual({ user_id: ALICE, state: "none", scopes: [], covered: ["post.create"], not_covered: ["like.create"], missing_scopes: ["like.read"] });
+    await t.signIn(ALICE, ["tweet.read", "users.read", "offline.access", "like.read"]);
+    const calls = t.x.calls.length;
+    const c = await consentCoverage(t.ctx, ALICE, ["post.create", "like.create", "dm.sent", "dm.received", "post.mention.create"]);
+    expect(c).toMatchObject({ state: "active", covered: ["post.create", "like.create", "post.mention.create"], not_covered: ["dm.sent", "dm.received"], missing_scopes: ["dm.read"] });
+    expect(t.x.calls.length).toBe(calls);
+  });
+
   it("a grant about to expire is refreshed on use; X's rotated refresh token is the one kept", async () => {
     const t = await setup();
     const first = await t.signIn(ALICE, ["tweet.read", "users.read", "offline.access", "like.read"], 5 * 60_000);

@@ -37,6 +37,10 @@ export class FakeXaaX {
   /** Answer the next N subscription calls with a 429. */
   rateLimitNext = 0;
   cap = 1_500;
+  /** Refuse `oauth.revoke` as an unknown event type (it is not in every OpenAPI version's enum). */
+  refuseRevokeType = false;
+  /** The event types of every create request, in order. */
+  readonly createdTypes: string[] = [];
   private seq = 1_000_000;
   private tokens = 0;
   private readonly codes = new Map<string, { userId: string; scopes: string[]; challenge: string; redirectUri: string; clientId: string }>();
@@ -123,6 +127,10 @@ export class FakeXaaX {
 
   private create(auth: string, body: Record<string, unknown>): Response {
     const type = String(body.event_type);
+    this.createdTypes.push(type);
+    if (type === "oauth.revoke" && this.refuseRevokeType) {
+      return new Response(JSON.stringify({ errors: [{ type: "https://api.x.com/2/problems/invalid-request", title: "Invalid Request", detail: "event_type is not one of the allowed values", parameter: "event_type" }] }), { status: 400, headers: { "content-type": "application/json" } });
+    }
     const filter = (body.filter ?? {}) as FakeSub["filter"];
     const user = this.access.get(auth.replace(/^Bearer /, ""));
     const isApp = auth === `Bearer ${this.bearer}`;
