@@ -97,6 +97,8 @@ export function xErrorResponse(err: XApiError, nowMs: number): Response {
   if (err.kind === "rate_limited") status = 429;
   else if (err.kind === "missing_credential") status = 503;
   else if (err.kind === "unsupported") status = 400;
+  // Refused before sending (an XAA id or tag X would refuse for its form).
+  else if (err.kind === "invalid_request" && err.status === 0) status = 400;
   else if (err.status === 401) status = 502;
   else if (err.status >= 400 && err.status < 500) status = err.status;
   // An error X reported inside a 2xx answer (v2's failed CRC re-check): the webhook is at fault,
@@ -108,6 +110,7 @@ export function xErrorResponse(err: XApiError, nowMs: number): Response {
   const error: Record<string, unknown> = { code: err.kind, x_code: err.code, message: err.xMessage, fix: err.fix };
   if (err.retryAt) error.retry_at = err.retryAt.toISOString();
   if (err.secret) error.secret = err.secret;
+  if (err.reason !== undefined) error.reason = err.reason;
   return Response.json({ error }, { status, headers });
 }
 

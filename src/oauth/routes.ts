@@ -22,7 +22,7 @@ import { HttpError, notFound, toErrorResponse } from "../http/errors.ts";
 import { OAUTH_PAGE_HEADERS, withHeaders } from "../http/security-headers.ts";
 import { XApiError } from "../x-api/errors.ts";
 import { isAdmin } from "../admin/auth.ts";
-import { appContext, defaultDeps, sealKey, sealKeys, withX, type AppContext, type ControlDeps } from "../admin/context.ts";
+import { appContext, defaultDeps, sealKey, sealKeys, withX, type AppContext, type ControlDeps } from "../control/context.ts";
 import { appFrom, configFrom, xErrorResponse } from "../admin/http.ts";
 import { oauthMacKey, oauthVerifyKeys } from "../admin/invites.ts";
 import { webhookIdOrCurrent } from "../admin/webhooks.ts";

@@ -6,13 +6,12 @@
  *
  * It is the single writer for an app's state and it alone writes the KV mirror (kv-mirror.ts).
  * It never sees the token key: it stores sealed strings only. This file is the RPC surface
- * and the mirror; the SQL is plain functions over SqlStorage in registry-webhooks.ts (webhooks,
+ * and the mirror (the XAA half, which also creates the tables, is the base class in
+ * registry-xaa.ts); the SQL is plain functions over SqlStorage in registry-webhooks.ts (webhooks,
  * CRC and re-check history), registry-replay.ts (gaps, replay jobs) and registry-subscriptions.ts
  * (subscriptions, tokens).
  */
-import { DurableObject } from "cloudflare:workers";
 import {
-  ensureRegistrySchema,
   type GapRow,
   type GapState,
   type NewReplayJob,
@@ -39,6 +38,7 @@ import {
   type MirrorRecord,
 } from "./kv-mirror.ts";
 import { LAST_DELIVERY_META, mergeLastDelivery, type LastDelivery } from "../pipeline/last-delivery.ts";
+import { RegistryXaa } from "./registry-xaa.ts";
 
 export { REPLAY_JOB_ASSUMED_OVER_MS } from "./registry-replay.ts";
 export { REVOKE_CLOCK_TOLERANCE_MS } from "./registry-subscriptions.ts";
@@ -53,15 +53,8 @@ export function registryFor(env: Env, app: string): DurableObjectStub<Registry> 
   return env.REGISTRY.getByName(app);
 }
 
-export class Registry extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
-    ensureRegistrySchema(this.sql);
-  }
-
+/** XAA subscriptions, profiles and OAuth 2.0 grants: RegistryXaa (registry-xaa.ts), inherited. */
+export class Registry extends RegistryXaa {
   /** The app this object serves; set by the first call through `registryFor` (getByName). */
   private app(): string {
     const name = this.ctx.id.name ?? this.getMeta("app");
