@@ -34,9 +34,9 @@ type Args = [env: Env, ctx: ExecutionContext];
 /** How long a started sign-in may take before its request token is forgotten. */
 export const OAUTH_REQUEST_TTL_MS = 10 * 60_000;
 /** How long /start holds an invite for its flow: the request's life plus room for the callback. */
-const INVITE_CLAIM_MS = OAUTH_REQUEST_TTL_MS + 5 * 60_000;
+export const INVITE_CLAIM_MS = OAUTH_REQUEST_TTL_MS + 5 * 60_000;
 /** A used invite is remembered past the longest an invite can live (30 days). */
-const INVITE_USED_KEEP_MS = 31 * 24 * 3600_000;
+export const INVITE_USED_KEEP_MS = 31 * 24 * 3600_000;
 
 export const cookieName = (app: string): string => `aae_oauth_${app.replace(/[^a-z0-9]/g, "_")}`;
 
