@@ -20,6 +20,8 @@ Object.assign(process.env, { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND
 
 const { alice, bob } = DEMO_USERS;
 const DM_TEXT = "the secret DM text 4242";
+/** Markup in a post: the page must show it as text (no element made, no script run). */
+const HOSTILE = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`;
 const X_APPS = emulatorApps();
 const APPS = ["default", "legacy"] as const;
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
@@ -53,7 +55,7 @@ beforeAll(async () => {
   // An envelope the forward destination refuses for good (410): dead-lettered with its original.
   stack.sink.respondWith(410);
   await stack.emulator.emit({ type: "tweet", user_id: alice.id, text: "refused by the destination" });
-  await stack.emulator.emit({ type: "tweet", user_id: alice.id, text: "refused again" });
+  await stack.emulator.emit({ type: "tweet", user_id: alice.id, text: `refused again ${HOSTILE}` });
   await stack.sink.waitFor((r) => r.body.includes("refused"), 2);
   stack.sink.respondWith(null);
   for (;;) {
@@ -115,6 +117,10 @@ describe("the dashboard in Chromium", () => {
         expect(tail).toContain("tweet_create_events");
         expect(tail).toContain("hello from the browser test");
         expect(tail).not.toContain(DM_TEXT);
+        // Markup from a post is text on the page: shown, never made into elements or run.
+        expect(tail).toContain(HOSTILE);
+        expect(await page.locator("#console img, #console script").count()).toBe(0);
+        expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
         // Pipeline and dead letters.
         await page.locator("#pipeline table").waitFor();
         await page.locator("#letters table").waitFor();
@@ -259,7 +265,7 @@ describe("the dashboard in Chromium", () => {
     const letters = page.locator("#letters");
     await letters.getByRole("button", { name: "Show" }).first().click();
     // The forwarded envelope is shown as JSON, not as an escaped string.
-    await eventually(() => letters.locator("pre").textContent()).toMatch(/"text": "refused (by the destination|again)"/);
+    await eventually(() => letters.locator("pre").textContent()).toMatch(/"text": "refused (by the destination"|again <img)/);
     expect(await letters.locator("pre").textContent()).toMatch(/"json": \{\n/);
     const refusedBefore = stack.sink.received.filter((r) => r.body.includes("refused")).length;
     await letters.locator("tbody input[type=checkbox]").first().check();
