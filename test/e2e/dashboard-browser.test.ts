@@ -138,7 +138,7 @@ describe("the dashboard in Chromium", () => {
         await ctx.close();
       }
     }
-  });
+  }, 240_000);
 
   it("asks for the token and calls nothing before it; a wrong token is refused and asked again", async () => {
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -182,7 +182,7 @@ describe("the dashboard in Chromium", () => {
     await ctx.close();
   });
 
-  it("acts from the page: register, re-check, revalidate, invite, unsubscribe, subscribe, Replay; each shows what X answered and changes the real stores", async () => {
+  it("acts from the page: register, re-check, revalidate, invite, unsubscribe, subscribe, Replay, redrive, purge; each shows what X answered and changes the real stores", async () => {
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const { page, problems } = await openDashboard(ctx);
 
@@ -286,7 +286,7 @@ describe("the dashboard in Chromium", () => {
     expect(await page.locator("#pipeline, #overview, #tail, #apps, #charts, #letters").evaluateAll((els) => els.map((e) => e.childElementCount))).toEqual([0, 0, 0, 0, 0, 0]);
     expectClean(problems);
     await ctx.close();
-  });
+  }, 120_000);
 
   it("Sign in with X in the browser: a refused start and a completed sign-in are styled pages, never JSON", async () => {
     for (const [width, height] of [[1400, 900], [390, 844]] as const) {
@@ -315,11 +315,11 @@ describe("the dashboard in Chromium", () => {
       expect(subs.registry).toContainEqual(expect.objectContaining({ user_id: alice.id, has_token: true }));
       // The same link again: used up, and said so in words.
       const again = await page.goto(url);
-      expect(again?.status()).toBe(400);
-      expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Signing in did not finish");
-      expect(await page.locator("main").textContent()).toContain("This invite has already been used.");
-      // Chromium logs each error status of a page it loads (our 403 and 400 pages) as a console error: those two and nothing else.
-      const statusLines = problems.consoleErrors.filter((e) => /^Failed to load resource: the server responded with a status of (403|400)\b/.test(e));
+      expect(again?.status()).toBe(403);
+      expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("This invite was already used");
+      expect(await page.locator("main").textContent()).toContain("Ask the person who sent it for a new one.");
+      // Chromium logs each error status of a page it loads (our two 403 pages) as a console error: those two and nothing else.
+      const statusLines = problems.consoleErrors.filter((e) => /^Failed to load resource: the server responded with a status of 403\b/.test(e));
       expect(statusLines).toHaveLength(2);
       expectClean({ ...problems, consoleErrors: problems.consoleErrors.filter((e) => !statusLines.includes(e)) });
       await ctx.close();
@@ -346,5 +346,18 @@ describe("the dashboard in Chromium", () => {
         await ctx.close();
       }
     }
-  });
+    // The Sign in with X page too, light and dark.
+    for (const scheme of ["light", "dark"] as const) {
+      const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: scheme, bypassCSP: true });
+      const page = await ctx.newPage();
+      await page.goto(`${stack.workerUrl}/oauth/default/start`);
+      await page.addScriptTag({ content: AXE_SOURCE });
+      const result = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: { id: string; impact: string }[] }> } }).axe;
+        return axe.run(document, { resultTypes: ["violations"] });
+      });
+      expect(result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id), `oauth ${scheme}`).toEqual([]);
+      await ctx.close();
+    }
+  }, 240_000);
 });
