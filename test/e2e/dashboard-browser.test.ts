@@ -22,8 +22,10 @@ const { alice, bob } = DEMO_USERS;
 const DM_TEXT = "the secret DM text 4242";
 /** Markup in a post: the page must show it as text (no element made, no script run). */
 const HOSTILE = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`;
-const X_APPS = emulatorApps();
-const APPS = ["default", "legacy"] as const;
+/** An XAA app added to the emulator's demo world (its profiles are managed from the page). */
+const XAA_APP = { name: "x-activity", flavour: "xaa" as const };
+const X_APPS = emulatorApps([XAA_APP]);
+const APPS = ["default", "legacy", "x-activity"] as const;
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 let stack: Stack;
@@ -43,6 +45,7 @@ beforeAll(async () => {
   stack = await startStack({
     vars: { APPS: JSON.stringify(apps.map((a) => ({ name: a.name, flavour: a.flavour }))) },
     secrets: emulatorAppSecrets(apps),
+    emulator: { apps: [XAA_APP] },
   });
   // "default" is registered with two users; "legacy" is left for the page to register.
   await registerAndSubscribe(stack, stack.webhookUrl("default"), [alice, bob], "default");
@@ -254,6 +257,22 @@ describe("the dashboard in Chromium", () => {
     await eventually(() => app.locator(".out-replay .result").textContent()).toMatch(/X accepted Replay job \S+/);
     const jobs = (await adminJson<{ jobs: { job_id: string; requested_by: string }[] }>("/admin/apps/default/replay")).jobs;
     expect(jobs).toEqual([expect.objectContaining({ requested_by: "admin" })]);
+
+    // XAA profiles: save one from the page, see it in the store, delete it.
+    await page.getByRole("button", { name: "Details and actions for x-activity" }).click();
+    const xaa = page.locator("#app-x-activity");
+    const profileForm = xaa.getByRole("form", { name: "Save an XAA profile for x-activity" });
+    await profileForm.getByLabel("Name").fill("standard");
+    await profileForm.getByLabel("Event types").fill("post.create, like.create");
+    await profileForm.getByLabel("Direction").selectOption("inbound");
+    await profileForm.getByRole("button", { name: "Save profile" }).click();
+    await eventually(() => xaa.locator(".out-profiles .result").textContent()).toContain("profile standard saved: post.create, like.create");
+    const profiles = await adminJson<{ profiles: { name: string; event_types: string[]; direction?: string; source: string }[] }>("/admin/apps/x-activity/xaa/profiles");
+    expect(profiles.profiles).toEqual([expect.objectContaining({ name: "standard", event_types: ["post.create", "like.create"], direction: "inbound", source: "admin" })]);
+    await eventually(() => xaa.locator("table", { hasText: "standard" }).count()).toBe(1);
+    await xaa.locator("tr", { hasText: "standard" }).getByRole("button", { name: "Delete" }).click();
+    await eventually(() => xaa.locator(".out-profiles .result").textContent()).toContain("profile standard deleted");
+    expect((await adminJson<{ profiles: unknown[] }>("/admin/apps/x-activity/xaa/profiles")).profiles).toEqual([]);
 
     // Compare with X: what X lists, in words.
     await app.locator(".panel").first().getByRole("button", { name: "Compare with X" }).click();
