@@ -41,6 +41,12 @@ export interface AppConfig {
    */
   collapseAcrossUsers: boolean;
   /**
+   * APPS `migrating`: the app is moving from AAA to XAA and, for the overlap, receives events
+   * through both; the same event is then deduplicated across the two APIs on its canonical key
+   * (docs/pipeline.md, "Cross-API dedup"). Absent: false.
+   */
+  migrating?: boolean;
+  /**
    * APPS `silence_alert_hours`: this app's own silence threshold (1-720), or null to turn the
    * silence alert off for it. Absent: the deployment's `SILENCE_ALERT_HOURS` applies.
    */
