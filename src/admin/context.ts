@@ -15,7 +15,7 @@ import type { UserToken, XApiClient } from "../x-api/types.ts";
 
 export type XClientFactory = (
   app: AppConfig,
-  options: { baseUrl: string; now: () => number; rateLimits: RateLimitTracker },
+  options: { baseUrl: string; now: () => number; rateLimits: RateLimitTracker; secretsSource: string | null },
 ) => XApiClient;
 
 export interface ControlDeps {
@@ -50,7 +50,7 @@ export function appContext(env: Env, config: Config, app: AppConfig, deps: Contr
 export async function withX<T>(ctx: AppContext, fn: (x: XApiClient) => Promise<T>): Promise<T> {
   const raw = await ctx.registry.getMeta(RATE_LIMITS_META);
   const tracker = RateLimitTracker.fromJSON(raw === null ? null : (JSON.parse(raw) as unknown));
-  const client = ctx.deps.makeXClient(ctx.app, { baseUrl: ctx.config.xApiBaseUrl, now: ctx.deps.now, rateLimits: tracker });
+  const client = ctx.deps.makeXClient(ctx.app, { baseUrl: ctx.config.xApiBaseUrl, now: ctx.deps.now, rateLimits: tracker, secretsSource: ctx.config.secretsSource });
   try {
     return await fn(client);
   } finally {

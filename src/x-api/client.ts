@@ -7,7 +7,7 @@
  * record X's rate-limit headers, and turn any non-success into a typed XApiError.
  */
 import { secretName, type AppConfig, type AppCredentials } from "../config.ts";
-import { XApiError, errorFromResponse, fixFor } from "./errors.ts";
+import { XApiError, errorFromResponse, fixFor, missingSecretFix } from "./errors.ts";
 import { adapterFor } from "./flavour.ts";
 import { percentEncode, randomNonce, signRequest } from "./oauth1.ts";
 import { unexpected } from "./parse.ts";
@@ -24,6 +24,8 @@ export interface XApiClientOptions {
   nonce?: () => string;
   /** Shared tracker (e.g. restored from a Durable Object); a private one otherwise. */
   rateLimits?: RateLimitTracker;
+  /** Config.secretsSource: words a missing credential's fix for local runs (the file) or deployed ones. */
+  secretsSource?: string | null;
 }
 
 const CREDENTIAL_SECRETS: Record<keyof AppCredentials, string> = {
@@ -40,14 +42,14 @@ const CREDENTIAL_LABELS: Record<keyof AppCredentials, string> = {
   bearerToken: "the app-only bearer token",
 };
 
-function missingCredential(app: AppConfig, field: keyof AppCredentials, op: string): XApiError {
+function missingCredential(app: AppConfig, field: keyof AppCredentials, op: string, secretsSource: string | null): XApiError {
   const secret = secretName(CREDENTIAL_SECRETS[field], app.name);
   return new XApiError({
     status: 0,
     code: null,
     xMessage: `${op} needs ${CREDENTIAL_LABELS[field]} of app "${app.name}", which is not configured`,
     kind: "missing_credential",
-    fix: `Set the secret ${secret} (wrangler secret put ${secret}), then retry.`,
+    fix: missingSecretFix(secret, secretsSource),
     secret,
   });
 }
@@ -64,7 +66,7 @@ export function createXApiClient(app: AppConfig, options: XApiClientOptions): XA
 
   function need(field: keyof AppCredentials, op: string): string {
     const v = creds[field];
-    if (v === undefined || v === "") throw missingCredential(app, field, op);
+    if (v === undefined || v === "") throw missingCredential(app, field, op, options.secretsSource ?? null);
     return v;
   }
 
@@ -93,7 +95,7 @@ export function createXApiClient(app: AppConfig, options: XApiClientOptions): XA
       case "bearer-or-app-user":
         if (creds.bearerToken) return `Bearer ${creds.bearerToken}`;
         if (creds.accessToken && creds.accessTokenSecret) return authorization({ kind: "app-user" }, method, url, op);
-        throw missingCredential(app, "bearerToken", op);
+        throw missingCredential(app, "bearerToken", op, options.secretsSource ?? null);
       case "app-user":
         return oauthHeader(method, url, op, { token: need("accessToken", op), secret: need("accessTokenSecret", op) }, {});
       case "user":

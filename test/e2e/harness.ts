@@ -94,6 +94,12 @@ export interface WorkerOptions {
    * (e.g. INGEST as a plain string, so the hot path's queue send throws and it answers 503).
    */
   overrides?: Record<string, Binding>;
+  /**
+   * wrangler's dev registry directory: join it so Workers in other local sessions (e.g.
+   * examples/consumer-worker under `wrangler dev`) consume this Worker's queues. Default: not
+   * joined (tests stay isolated). `CLOUDFLARE_DEV_REGISTRY_PATH` overrides it when set.
+   */
+  registry?: string;
 }
 
 /** Start the Worker from wrangler.toml with these bindings. Returns its URL and a disposer. */
@@ -114,6 +120,7 @@ export async function startReceiver(opts: WorkerOptions): Promise<{ url: string;
       watch: opts.watch ?? false,
       persist: opts.persistTo ?? false,
       logLevel,
+      ...(opts.registry === undefined ? {} : { registry: opts.registry }),
     },
     bindings,
   });
