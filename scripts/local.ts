@@ -27,7 +27,8 @@ const STATE_DIR = `${ROOT}.wrangler/state`;
 
 function loadSettings(): LocalSettings {
   const file = existsSync(`${ROOT}.dev.vars`) ? ".dev.vars" : ".dev.vars.example";
-  return readLocalSettings(`${ROOT}${file}`, file, `${ROOT}wrangler.toml`);
+  // Without a .dev.vars the fix of a missing secret still says to put it in one (copied from the example).
+  return readLocalSettings(`${ROOT}${file}`, file, `${ROOT}wrangler.toml`, ".dev.vars");
 }
 
 const c = {

@@ -42,16 +42,17 @@ export interface LocalSettings {
 }
 
 /**
- * Read `path` (shown to the user as `file`) and split it. SECRETS_SOURCE defaults to `file`, so
- * the Worker knows it runs locally even with a `.dev.vars` copied from an older example.
+ * Read `path` (shown to the user as `file`) and split it. SECRETS_SOURCE is set to
+ * `secretsSource` (default `file`): the launcher knows which file the secrets came from, so a
+ * missing secret's fix names the file to edit, whatever line the file itself carries.
  */
-export function readLocalSettings(path: string, file: string, wranglerToml: string): LocalSettings {
+export function readLocalSettings(path: string, file: string, wranglerToml: string, secretsSource: string = file): LocalSettings {
   const settings = parseDevVars(readFileSync(path, "utf8"));
   const names = varNames(wranglerToml);
   const vars: Record<string, string> = {};
   const secrets: Record<string, string> = {};
   for (const [k, v] of Object.entries(settings)) (names.has(k) ? vars : secrets)[k] = v;
-  vars.SECRETS_SOURCE ||= file;
+  vars.SECRETS_SOURCE = secretsSource;
   return { file, vars, secrets };
 }
 

@@ -57,6 +57,8 @@ export interface StackOptions {
   secrets?: Record<string, string>;
   /** Emulator options; `clock.scale` defaults to 0 (see the file comment). */
   emulator?: StartOptions;
+  /** Join this wrangler dev registry (WorkerOptions.registry), e.g. to feed a consumer Worker. */
+  registry?: string;
 }
 
 export interface Stack {
@@ -148,7 +150,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       FORWARD_URL: opts.forward === false ? "" : sink.url,
       ...opts.vars,
     };
-    worker = await startReceiver({ vars, secrets });
+    worker = await startReceiver(opts.registry === undefined ? { vars, secrets } : { vars, secrets, registry: opts.registry });
   } catch (err) {
     await sink?.stop();
     await emulator.stop();
