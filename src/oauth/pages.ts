@@ -18,6 +18,7 @@ export const OAUTH_PAGE_CSS_PATH = "page.css";
 /** Plain-language messages by error code (our HttpError codes and X's error kinds). */
 const MESSAGES: Readonly<Record<string, { title: string; text: string }>> = {
   invite_required: { title: "This link needs an invitation", text: "Signing in here needs a valid invite link. It may have expired or been mistyped: ask the person who sent it for a new one." },
+  invite_used: { title: "This invite was already used", text: "This invite link has already been used (or a sign-in with it is in progress in another window). Finish that sign-in, or ask the person who sent the link for a new one." },
   unknown_app: { title: "Nothing to sign in to here", text: "There is no sign-in page at this address. Check the link you were given, or ask for a new one." },
   not_found: { title: "Page not found", text: "There is no page at this address. Check the link you were given, or ask for a new one." },
   method_not_allowed: { title: "Page not found", text: "There is no page at this address. Check the link you were given, or ask for a new one." },

@@ -229,6 +229,8 @@ const PROBLEM_KINDS: Readonly<Record<string, XApiErrorKind>> = {
 /** Map X's code (and, failing that, the HTTP status and problem type) onto a kind. */
 export function classifyXError(status: number, code: number | null, message: string, problemType?: string, reason?: string): XApiErrorKind {
   const byReason = reason === undefined ? undefined : kindForReason(reason);
+  // X's CRC failure detail says which of v1.1's 214 cases it is (non-200, bad token, latency).
+  if (byReason === "crc_failed") return classify214(message);
   if (byReason !== undefined) return byReason;
   switch (code) {
     case 32:

@@ -309,11 +309,11 @@ describe("the dashboard in Chromium", () => {
       expect(subs.registry).toContainEqual(expect.objectContaining({ user_id: alice.id, has_token: true }));
       // The same link again: used up, and said so in words.
       const again = await page.goto(url);
-      expect(again?.status()).toBe(400);
-      expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Signing in did not finish");
-      expect(await page.locator("main").textContent()).toContain("This invite has already been used.");
-      // Chromium logs each error status of a page it loads (our 403 and 400 pages) as a console error: those two and nothing else.
-      const statusLines = problems.consoleErrors.filter((e) => /^Failed to load resource: the server responded with a status of (403|400)\b/.test(e));
+      expect(again?.status()).toBe(403);
+      expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("This invite was already used");
+      expect(await page.locator("main").textContent()).toContain("This invite link has already been used");
+      // Chromium logs each error status of a page it loads (our two 403 pages) as a console error: those two and nothing else.
+      const statusLines = problems.consoleErrors.filter((e) => /^Failed to load resource: the server responded with a status of 403\b/.test(e));
       expect(statusLines).toHaveLength(2);
       expectClean({ ...problems, consoleErrors: problems.consoleErrors.filter((e) => !statusLines.includes(e)) });
       await ctx.close();

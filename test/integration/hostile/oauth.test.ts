@@ -72,7 +72,7 @@ describe("the callback checks the browser before it spends anything", () => {
     const attacker = await started("", asAdmin);
     const res = await oauth(`/oauth/${app}/callback?denied=${victim.token}`, { cookie: attacker.cookie });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { message: expect.stringContaining("another browser") } });
+    expect(await res.text()).toContain("another browser");
     expect((await oauth(victim.callback, { cookie: victim.cookie })).status).toBe(200);
   });
 
@@ -89,7 +89,7 @@ describe("the callback checks the browser before it spends anything", () => {
     const s = await started("", asAdmin);
     const res = await oauth(`/oauth/${app}/callback?denied=${s.token}`, { cookie: s.cookie });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { message: expect.stringContaining("not granted") } });
+    expect(await res.text()).toContain("not granted");
     expect((await oauth(s.callback, { cookie: s.cookie })).status).toBe(400);
     expect(fake.calls).not.toContain("accessToken");
   });
@@ -104,7 +104,7 @@ describe("an invite is marked used when it starts a flow, released if the flow f
     for (let i = 0; i < 3; i++) {
       const res = await start(withInvite(token));
       expect(res.status).toBe(403);
-      expect(await res.json()).toMatchObject({ error: { code: "invite_used" } });
+      expect(await res.text()).toContain("already been used");
     }
     expect(fake.requestTokens.size).toBe(tokensBefore);
     expect(fake.calls.filter((c) => c === "requestToken")).toHaveLength(1);
