@@ -83,6 +83,15 @@ describe("XAA deliveries: one per matching subscription, in X's payload shapes",
     expect(keys(got[0]!.data.includes)).toEqual(["tweets", "users"]);
   });
 
+  it("follow.* take a direction too: outbound for the follower, inbound for the followed", async () => {
+    await setup();
+    await subscribe({ event_type: "follow.follow", filter: { user_id: alice().id, direction: "inbound" }, tag: "alice-followers" });
+    await subscribe({ event_type: "follow.follow", filter: { user_id: bob().id, direction: "inbound" }, tag: "bob-followers" });
+    await subscribe({ event_type: "follow.follow", filter: { user_id: bob().id }, tag: "bob-any" });
+    await emu.emit({ type: "follow", source_id: alice().id, target_id: bob().id });
+    expect(bodies().map((b) => b.data.tag).sort()).toEqual(["bob-any", "bob-followers"]);
+  });
+
   it("one activity seen through AAA and XAA carries the same object ids (post, DM event, liked post, like)", async () => {
     await setup();
     await subscribeV2(emu, webhookId, alice());
