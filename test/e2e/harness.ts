@@ -137,8 +137,9 @@ export async function startReceiver(opts: WorkerOptions): Promise<{ url: string;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  // v2ErrorCodes: src/x-api still classifies v2 errors by v1.1 code, which X's v2 never sends
-  // (the emulator now answers X's problem JSON with `reason`); drop this once src reads reasons.
+  // v2ErrorCodes: the emulator's older v2 error shape (v1.1 code, no reason). X's v2 sends a
+  // reason and no code; src/x-api reads reasons, but these tests still expect the kinds a code
+  // gives (e.g. crc_non_200, where X's reason CrcValidationFailed says only crc_failed).
   const emuOpts: StartOptions = { port: 0, v2ErrorCodes: true, ...opts.emulator, clock: { scale: 0, ...opts.emulator?.clock } };
   const emulator = await startEmulator(emuOpts);
   const secrets: Record<string, string> = { ...DEMO_SECRETS, ...opts.secrets };
