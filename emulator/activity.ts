@@ -190,7 +190,7 @@ export function buildActivity(core: Core, raw: unknown): Activity {
       const family = key.replace("_events", "");
       const xaaType = `${family}.${type}`;
       for (const u of involved) {
-        items.push({ userId: u, eventType: key, aaaBody: aaa(u, key, event), xaaBody: xaa({ eventType: xaaType, userId: u, payload: { source: { data: v2User(source) }, target: { data: v2User(target) } } }), appName: null });
+        items.push({ userId: u, eventType: key, aaaBody: aaa(u, key, event), xaaBody: xaa({ eventType: xaaType, userId: u, ...(family === "follow" ? { direction: u === source.id ? "outbound" : "inbound" } : {}), payload: { source: { data: v2User(source) }, target: { data: v2User(target) } } }), appName: null });
       }
       break;
     }

@@ -78,8 +78,7 @@ export function addV2Routes(router: Router, core: Core): void {
       handler: async (req, c) => {
         const outcome = await crcWebhook(core, findWebhook(core, c.app, req.params.id), "recheck");
         if (outcome.ok) return json(200, { data: { valid: true } });
-        const item: Record<string, unknown> = { message: outcome.message, reason: "CrcValidationFailed" };
-        if (core.config.v2ErrorCodes) item.code = 214;
+        const item: Record<string, unknown> = core.config.v2ErrorCodes ? { message: outcome.message, code: 214 } : { message: outcome.message, reason: "CrcValidationFailed" };
         return json(200, { data: { valid: false }, errors: [item] });
       },
     }))

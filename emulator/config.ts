@@ -135,7 +135,7 @@ export interface EmulatorSettings {
     /** Authorization code lifetime. X: 30 seconds. */
     codeTtlMs: number;
   };
-  /** Add the v1.1 code to v2 problem errors (X does not; for clients written against the old emulator). */
+  /** The emulator's older v2 error shape: v1.1 code in errors[0], no `reason` (X sends reasons, no codes). */
   v2ErrorCodes: boolean;
   /** Virtual time (epoch ms) at which AAA is retired; null: never. X: 2027-01-01T00:00:00Z. */
   aaaRetiredAt: number | null;

@@ -3,12 +3,14 @@
  * subscriptions and grants, decide how a user answers the consent screen, grant consent directly
  * (a shortcut past the browser dance), revoke a user's grant (delivers `user_event` to AAA and
  * `oauth.revoke` to XAA, then drops tokens and private subscriptions), and retire AAA at a date
- * on the virtual clock.
+ * on the virtual clock; choose which user the "browser" is signed in as on X's authorize pages
+ * (OAuth 1.0a and 2.0).
  */
 import { parseInstant, EmulatorConfigError } from "./config-load.ts";
 import { emitActivity } from "./control.ts";
 import { aaaRetired, type Core } from "./core.ts";
 import { json, jsonBody, type Reply, type Router } from "./http.ts";
+import { defaultUserId } from "./oauth-flow.ts";
 import { issueTokens, OAUTH2_SCOPES, recordGrant } from "./oauth2-store.ts";
 import { subscriptionView } from "./xaa-subscriptions.ts";
 
@@ -85,6 +87,13 @@ export function addXaaControlRoutes(router: Router, core: Core): void {
       if (typeof b.app === "string" && !core.state.apps.has(b.app)) return bad(`unknown app ${b.app}`);
       if (!/^\d{1,20}$/.test(b.user_id)) return bad("user_id must be a decimal id string");
       return json(200, await emitActivity(core, { type: "revoke", user_id: b.user_id, ...(typeof b.app === "string" ? { app: b.app } : {}) }));
+    })
+    .add("POST", `${C}/browser`, (req) => {
+      const b = objectBody(jsonBody(req));
+      const userId = b?.user_id;
+      if (userId !== null && (typeof userId !== "string" || !core.state.users.has(userId))) return bad('body must be {"user_id": <configured user> | null}');
+      core.state.browserUserId = userId;
+      return json(200, { user_id: defaultUserId(core) ?? null });
     })
     .add("GET", `${C}/aaa`, () => json(200, retirement(core)))
     .add("POST", `${C}/aaa/retire`, (req) => {

@@ -101,15 +101,16 @@ function v2Reason(e: ApiError): string | undefined {
 }
 
 /**
- * v2 problem JSON. X's v2 never sends v1.1 codes; `keepCode` (setting `v2ErrorCodes`) adds the
- * v1.1 code to errors[0] for clients written against the emulator's older behaviour.
+ * v2 problem JSON. X's v2 never sends v1.1 codes: it names the failure by `reason`. `legacy`
+ * (setting `v2ErrorCodes`) is the emulator's older shape instead: the v1.1 code in errors[0] and
+ * no reason, for clients still written against it.
  */
-export function v2ErrorBody(e: ApiError, keepCode = false): ErrorBody {
+export function v2ErrorBody(e: ApiError, legacy = false): ErrorBody {
   const p = PROBLEM[e.status] ?? { title: "Error", type: "about:blank" };
   const item: Record<string, unknown> = { message: e.message };
   const reason = v2Reason(e);
-  if (reason !== undefined) item.reason = reason;
-  if (keepCode && e.code !== undefined) item.code = e.code;
+  if (reason !== undefined && !legacy) item.reason = reason;
+  if (legacy && e.code !== undefined) item.code = e.code;
   return {
     status: e.status,
     contentType: "application/problem+json",

@@ -25,8 +25,12 @@ function token(bytes: number): string {
   return randomBytes(bytes).toString("base64url");
 }
 
-/** The user a browser "signs in" as when the authorize URL does not name one. */
-function defaultUserId(core: Core): string | undefined {
+/**
+ * The user a browser "signs in" as when the authorize URL does not name one: the one set with
+ * POST /_emulator/browser, else the first user who owns no app (alice in the demo world).
+ */
+export function defaultUserId(core: Core): string | undefined {
+  if (core.state.browserUserId !== null && core.state.users.has(core.state.browserUserId)) return core.state.browserUserId;
   const owners = new Set([...core.state.apps.values()].map((a) => a.ownerUserId));
   const users = [...core.state.users.values()];
   return (users.find((u) => !owners.has(u.id)) ?? users[0])?.id;

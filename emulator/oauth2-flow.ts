@@ -11,6 +11,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { AppDef } from "./config.ts";
 import type { Core } from "./core.ts";
+import { defaultUserId } from "./oauth-flow.ts";
 import { formPairs } from "./oauth1.ts";
 import { issueTokens, OAUTH2_SCOPES, opaqueToken, recordGrant } from "./oauth2-store.ts";
 import { json, type Reply, type Req, type Router } from "./http.ts";
@@ -28,15 +29,13 @@ function redirect(url: URL): Reply {
   return { status: 302, headers: { location: url.toString() } };
 }
 
-/** The user the emulator's browser is signed in as: ?user_id / ?screen_name, else the first user who owns no app. */
+/** The user the emulator's browser is signed in as: ?user_id / ?screen_name, else the browser's user (POST /_emulator/browser). */
 function chosenUser(core: Core, req: Req): string | undefined {
   const id = req.query.get("user_id");
   if (id !== null) return core.state.users.has(id) ? id : undefined;
   const name = req.query.get("screen_name");
   if (name !== null) return [...core.state.users.values()].find((u) => u.screenName === name)?.id;
-  const owners = new Set([...core.state.apps.values()].map((a) => a.ownerUserId));
-  const users = [...core.state.users.values()];
-  return (users.find((u) => !owners.has(u.id)) ?? users[0])?.id;
+  return defaultUserId(core);
 }
 
 function redirectAllowed(app: AppDef, uri: string): boolean {

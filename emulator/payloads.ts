@@ -75,7 +75,17 @@ export function dmUser(u: UserDef): JsonTextValue {
   };
 }
 
-/** v2 User (XAA payloads). */
+/** X's v2 metrics carry each count twice: a number and its `_str` string (event-payloads page). */
+function metrics(counts: Record<string, number>): JsonTextValue {
+  const out: Record<string, JsonTextValue> = {};
+  for (const [k, v] of Object.entries(counts)) {
+    out[k] = v;
+    out[`${k}_str`] = String(v);
+  }
+  return out;
+}
+
+/** v2 User (XAA payloads), with the fields X's examples show. */
 export function v2User(u: UserDef): JsonTextValue {
   return {
     id: u.id,
@@ -84,8 +94,13 @@ export function v2User(u: UserDef): JsonTextValue {
     created_at: new Date(USER_CREATED_MS).toISOString(),
     protected: u.protected,
     verified: false,
+    verified_type: "none",
+    is_identity_verified: false,
     description: "",
-    public_metrics: { followers_count: 22, following_count: 45, tweet_count: 494, listed_count: 0, like_count: 7 },
+    url: "",
+    profile_image_url: "https://abs.twimg.com/sticky/default_profile_images/default_profile_normal.png",
+    profile_banner_url: "",
+    public_metrics: metrics({ followers_count: 22, following_count: 45, tweet_count: 494, listed_count: 0, like_count: 7, media_count: 0 }),
   };
 }
 
@@ -186,7 +201,9 @@ export function v2Post(t: TweetSpec): JsonTextValue {
     reply_settings: "everyone",
     possibly_sensitive: false,
     paid_partnership: false,
-    public_metrics: { retweet_count: 0, reply_count: 0, like_count: 0, quote_count: 0, bookmark_count: 0, impression_count: 0 },
+    // X's reply example carries no edit_controls; its posts and mentions do.
+    edit_controls: t.inReplyTo ? undefined : { edits_remaining: 5, edits_remaining_str: "5", is_edit_eligible: true, editable_until: new Date(t.createdAt + 3_600_000).toISOString() },
+    public_metrics: metrics({ retweet_count: 0, reply_count: 0, like_count: 0, quote_count: 0, bookmark_count: 0, impression_count: 0 }),
   };
 }
 

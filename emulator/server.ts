@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { addPremiumRoutes } from "./api-premium.ts";
 import { addV11Routes } from "./api-v11.ts";
 import { addV2Routes } from "./api-v2.ts";
+import { addUserRoutes } from "./api-users.ts";
 import { addXaaRoutes } from "./api-xaa.ts";
 import { addXaaControlRoutes } from "./control-xaa.ts";
 import { addOAuth2Routes } from "./oauth2-flow.ts";
@@ -95,6 +96,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   addV2Routes(router, core);
   addOAuthRoutes(router, core);
   addXaaRoutes(router, core);
+  addUserRoutes(router, core);
   addOAuth2Routes(router, core);
   addXaaControlRoutes(router, core);
   addControlRoutes(router, core, { reset, addApp: (a) => state.addApp(a), addUser: (u) => state.addUser(u) });

@@ -190,6 +190,8 @@ export class EmulatorState {
   oauth2Codes = new Map<string, OAuth2Code>();
   oauth2Tokens = new Map<string, OAuth2Token>();
   consent = new Map<string, ConsentChoice>();
+  /** The user the emulator's "browser" is signed in as on X's authorize pages; null: the default. */
+  browserUserId: string | null = null;
   /** Virtual ms after which AAA is retired (deliveries stop, management answers 410); null: never. */
   aaaRetiredAt: number | null;
   readonly #configuredRetiredAt: number | null;
@@ -234,6 +236,7 @@ export class EmulatorState {
     this.oauth2Codes.clear();
     this.oauth2Tokens.clear();
     this.consent.clear();
+    this.browserUserId = null;
     this.aaaRetiredAt = this.#configuredRetiredAt;
     for (const [token, rec] of this.tokens) {
       const configured =

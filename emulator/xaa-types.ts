@@ -79,9 +79,13 @@ export function isActorOnly(eventType: string): boolean {
   return eventType.startsWith("mute.") || eventType.startsWith("block.");
 }
 
-/** Only like.create takes a direction (introduction: "Filters: user_id, direction"). */
-function takesDirection(eventType: string): boolean {
-  return eventType === "like.create";
+/**
+ * Directional events: likes (introduction: "Filters: user_id, direction") and follows (fired when
+ * the user follows or is followed; the OpenAPI excludes only mute.* and block.*). Other types
+ * refuse a direction.
+ */
+export function takesDirection(eventType: string): boolean {
+  return eventType === "like.create" || eventType === "follow.follow" || eventType === "follow.unfollow";
 }
 
 export interface CreateRequest {

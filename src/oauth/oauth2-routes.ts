@@ -35,7 +35,7 @@ import { oauthMacKey, oauthVerifyKeys } from "../admin/invites.ts";
 import { INVITE_CLAIM_MS, INVITE_USED_KEEP_MS } from "./routes.ts";
 import { authorizeUrl, codeChallengeS256, defaultAuthorizeUrl, newCodeVerifier, newState } from "./pkce.ts";
 import { randomId, readInvite, sha256Hex, signValue, verifyValue } from "./signing.ts";
-import { errorResponseAsPage, pageHtml } from "./pages.ts";
+import { errorResponseAsPage, pageCssResponse, pageHtml } from "./pages.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
 
@@ -227,6 +227,7 @@ export function createOAuth2Router(deps: ControlDeps = defaultDeps) {
     catch: (err: unknown, req: IRequest) => errorResponseAsPage(err instanceof XApiError ? xErrorResponse(err, deps.now()) : toErrorResponse(err, req)),
   });
   router
+    .get("/:app/page.css", () => pageCssResponse())
     .get("/:app/start", perApp(start))
     .get("/:app/callback", perApp(callback))
     .all("*", () => errorResponseAsPage(notFound()));

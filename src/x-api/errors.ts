@@ -156,12 +156,22 @@ const FIX = {
   invalid_request:
     "X refused the request as invalid (invalid-request): X's message names the parameter. Check the event type, the filter (direction only for directional types; user_id must be the token's user for mute/block) and the tag (1-200 characters).",
   missing_credential:
-    "A credential this call needs is not configured: set the named secret with `wrangler secret put`.",
+    "A credential this call needs is not configured: add the named secret to .dev.vars locally (then restart), or set it with `npx wrangler secret put NAME` when deployed.",
   network:
     "X could not be reached. Check X_API_BASE_URL and the network; the call can be retried.",
   unexpected:
     "X answered in a way this client does not recognise. Check X's status page and retry later; if it persists, compare the response with X's API reference.",
 } as const satisfies Record<XApiErrorKind, string>;
+
+/**
+ * The fix for a missing secret, worded for where the Worker runs: `secretsSource` is the local
+ * settings file (Config.secretsSource, e.g. ".dev.vars"), or null when deployed.
+ */
+export function missingSecretFix(secret: string, secretsSource: string | null): string {
+  return secretsSource === null
+    ? `Set the secret ${secret} (npx wrangler secret put ${secret}), then retry.`
+    : `Add ${secret}=... to ${secretsSource} and restart npm run dev (or npm start), then retry. Deployed, it is a Worker secret: npx wrangler secret put ${secret}.`;
+}
 
 /** The remedy for a kind (exported so the emulator-facing docs and the dashboard agree). */
 export function fixFor(kind: XApiErrorKind): string {
@@ -219,6 +229,8 @@ const PROBLEM_KINDS: Readonly<Record<string, XApiErrorKind>> = {
 /** Map X's code (and, failing that, the HTTP status and problem type) onto a kind. */
 export function classifyXError(status: number, code: number | null, message: string, problemType?: string, reason?: string): XApiErrorKind {
   const byReason = reason === undefined ? undefined : kindForReason(reason);
+  // X's CRC failure detail says which of v1.1's 214 cases it is (non-200, bad token, latency).
+  if (byReason === "crc_failed") return classify214(message);
   if (byReason !== undefined) return byReason;
   switch (code) {
     case 32:

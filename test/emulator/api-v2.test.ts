@@ -112,7 +112,7 @@ describe("v2 management API", () => {
     }
   });
 
-  it("auth failures are 401 problems (no v1.1 code); v2ErrorCodes adds the code back for old clients", async () => {
+  it("auth failures are 401 problems (no v1.1 code); v2ErrorCodes gives the older shape (code, no reason)", async () => {
     const r = await call(emu, { method: "POST", path: "/2/webhooks", json: { url: hook.url }, app: { ...app(), consumerSecret: "wrong" } });
     expect(r.status).toBe(401);
     expect(r.json).toMatchObject({ title: "Unauthorized", type: "about:blank" });
@@ -121,6 +121,9 @@ describe("v2 management API", () => {
     try {
       const old = await call(emu, { method: "POST", path: "/2/webhooks", json: { url: hook.url }, app: { ...app(), consumerSecret: "wrong" } });
       expect(firstError(old)).toEqual({ code: 32, message: "Could not authenticate you." });
+      hook.crcMode = "status_500";
+      const crc = await call(emu, { method: "POST", path: "/2/webhooks", json: { url: hook.url }, as: bearer(app()) });
+      expect(firstError(crc)).toEqual({ code: 214, message: "Non-200 response code during CRC GET request (i.e. 404, 500, etc)." });
     } finally {
       emu.config.v2ErrorCodes = false;
     }

@@ -121,6 +121,19 @@ describe("OAuth 2.0 Authorization Code with PKCE", () => {
     expect(bad.status).toBe(400);
   });
 
+  it("POST /_emulator/browser picks who signs in when the authorize URL names nobody (OAuth 2.0 and 1.0a)", async () => {
+    const bob = userNamed(emu, "bob");
+    const set = await rawRequest(`${emu.url}/_emulator/browser`, "POST", { "content-type": "application/json" }, JSON.stringify({ user_id: bob.id }));
+    expect(set.json).toEqual({ user_id: bob.id });
+    const p = pkce();
+    const a = await authorize(authorizeUrl(emu, app(), { scopes: ["tweet.read", "users.read"], state: "b", challenge: p.challenge }));
+    const t = (await exchange(a.params.get("code")!, p.verifier)).json as Tokens;
+    expect((await bearerCall(emu, t.access_token, "GET", "/2/users/me")).json).toMatchObject({ data: { id: bob.id } });
+    expect((await rawRequest(`${emu.url}/_emulator/browser`, "POST", { "content-type": "application/json" }, JSON.stringify({ user_id: "42" }))).status).toBe(400);
+    const cleared = await rawRequest(`${emu.url}/_emulator/browser`, "POST", { "content-type": "application/json" }, JSON.stringify({ user_id: null }));
+    expect(cleared.json).toEqual({ user_id: alice().id });
+  });
+
   it("POST /2/oauth2/revoke kills a token", async () => {
     const t = await oauth2Login(emu, app(), alice(), ["tweet.read"]);
     const r = await formCall(emu, "/2/oauth2/revoke", { token: t.access_token, token_type_hint: "access_token" }, basic());

@@ -83,6 +83,15 @@ describe("XAA deliveries: one per matching subscription, in X's payload shapes",
     expect(keys(got[0]!.data.includes)).toEqual(["tweets", "users"]);
   });
 
+  it("follow.* take a direction too: outbound for the follower, inbound for the followed", async () => {
+    await setup();
+    await subscribe({ event_type: "follow.follow", filter: { user_id: alice().id, direction: "inbound" }, tag: "alice-followers" });
+    await subscribe({ event_type: "follow.follow", filter: { user_id: bob().id, direction: "inbound" }, tag: "bob-followers" });
+    await subscribe({ event_type: "follow.follow", filter: { user_id: bob().id }, tag: "bob-any" });
+    await emu.emit({ type: "follow", source_id: alice().id, target_id: bob().id });
+    expect(bodies().map((b) => b.data.tag).sort()).toEqual(["bob-any", "bob-followers"]);
+  });
+
   it("one activity seen through AAA and XAA carries the same object ids (post, DM event, liked post, like)", async () => {
     await setup();
     await subscribeV2(emu, webhookId, alice());
@@ -152,6 +161,11 @@ describe("XAA deliveries: one per matching subscription, in X's payload shapes",
       for (const k of Object.keys(got.payload)) expect(Object.keys(want.payload), `${type}.${k}`).toContain(k);
     }
     expect(keys(byType("follow.follow").data.payload)).toEqual(["source", "target"]);
+    // Users and posts carry X's fields, metrics as number and _str string.
+    const user = (byType("follow.follow").data.payload.source as { data: Json }).data;
+    for (const k of Object.keys(user)) expect(Object.keys((fixture("xaa.follow.follow.json").data.payload.source as { data: Json }).data), `user.${k}`).toContain(k);
+    expect(user.public_metrics).toMatchObject({ followers_count: 22, followers_count_str: "22" });
+    expect(byType("post.create").data.payload.public_metrics).toMatchObject({ like_count: 0, like_count_str: "0" });
     expect(byType("post.reply.create").data.payload).toMatchObject({ in_reply_to_tweet_id: own.ids.tweet_id, in_reply_to_user_id: alice().id, referenced_tweets: [{ type: "replied_to", id: own.ids.tweet_id }] });
     expect(byType("post.quote.create").data.payload.referenced_tweets).toEqual([{ type: "quoted", id: own.ids.tweet_id }]);
     expect(byType("post.repost.create").data.payload.referenced_tweets).toEqual([{ type: "retweeted", id: own.ids.tweet_id }]);
