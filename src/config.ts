@@ -35,6 +35,7 @@ import {
   type ConfigSource,
 } from "./config-values.ts";
 
+import { crcPatternProblem } from "./webhook/crc-pattern.ts";
 import { parseXaaSettings } from "./config-xaa.ts";
 import { FLAVOURS, OAUTH_START_POLICIES, type AppConfig, type AppCredentials, type Config, type Flavour, type ForwardTarget, type OAuthStartPolicy } from "./config-types.ts";
 
@@ -253,6 +254,12 @@ export function parseConfig(src: ConfigSource): Config {
       crcTokenPattern = new RegExp(patternRaw);
     } catch {
       throw new ConfigError("CRC_TOKEN_PATTERN", "is not a valid regular expression");
+    }
+    // A pattern that could accept a JSON body would re-open the CRC signing oracle: refuse it
+    // here, loudly, rather than rely on the per-request guard alone (src/webhook/crc-pattern.ts).
+    const problem = crcPatternProblem(patternRaw);
+    if (problem !== null) {
+      throw new ConfigError("CRC_TOKEN_PATTERN", `${problem}; a token pattern must be anchored (^...$) and must not match '{', '"' or whitespace`);
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import { Router, type IRequest } from "itty-router";
 import { toErrorResponse, notFound } from "../http/errors.ts";
+import { ADMIN_API_HEADERS, withHeaders } from "../http/security-headers.ts";
 import { XApiError } from "../x-api/errors.ts";
 import { revalidateApp } from "../cron/revalidate.ts";
 import { settingsFrom } from "../cron/revalidate-policy.ts";
@@ -34,6 +35,8 @@ export function createAdminRouter(deps: ControlDeps = defaultDeps) {
     base: "/admin",
     before: [async (req: IRequest, env: Env) => { await requireAdmin(req, configFrom(env).adminToken); }],
     catch: (err: unknown, req: IRequest) => (err instanceof XApiError ? xErrorResponse(err, deps.now()) : toErrorResponse(err, req)),
+    // Every answer, errors and 401s included: admin JSON is never cached or sniffed.
+    finally: [(res: Response) => withHeaders(res, ADMIN_API_HEADERS)],
   });
 
   router

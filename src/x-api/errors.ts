@@ -244,6 +244,7 @@ export function classifyXError(status: number, code: number | null, message: str
   if (code !== null && code >= 356 && code <= 368) return "replay_bad_dates";
   if (problemType !== undefined) {
     const name = problemType.slice(problemType.lastIndexOf("/") + 1);
+    // X's text: a type ending in "/constructor" must not find Object.prototype's member.
     const kind = Object.hasOwn(PROBLEM_KINDS, name) ? PROBLEM_KINDS[name] : undefined;
     if (kind !== undefined) return kind;
   }
