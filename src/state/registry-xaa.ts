@@ -204,10 +204,19 @@ export class RegistryXaa extends DurableObject<Env> {
     );
   }
 
-  /** Take (read and delete) a pending sign-in: a callback works once; an expired one is null. */
-  takeOAuth2Request(state: string, nowMs: number): OAuth2RequestRow | null {
+  /**
+   * Take (read and delete) a pending sign-in, but only for the browser that started it (as the
+   * OAuth 1.0a `takeOAuthRequest`): another browser, or none, spends nothing. A callback works
+   * once; an expired one reads as missing.
+   */
+  takeOAuth2Request(state: string, browserHash: string, nowMs: number): OAuth2RequestRow | "missing" | "other_browser" {
+    const found = this.sql.exec("SELECT browser_hash, expires_at_ms FROM oauth2_requests WHERE state = ?", state).toArray()[0];
+    if (found === undefined || Number(found.expires_at_ms) <= nowMs) return "missing";
+    const a = new TextEncoder().encode(String(found.browser_hash));
+    const b = new TextEncoder().encode(browserHash);
+    if (a.byteLength !== b.byteLength || !crypto.subtle.timingSafeEqual(a, b)) return "other_browser";
     const r = this.sql.exec("DELETE FROM oauth2_requests WHERE state = ? RETURNING *", state).toArray()[0];
-    if (r === undefined || Number(r.expires_at_ms) <= nowMs) return null;
+    if (r === undefined) return "missing";
     return {
       state: String(r.state), sealed_verifier: String(r.sealed_verifier), browser_hash: String(r.browser_hash),
       invite_id: r.invite_id === null ? null : String(r.invite_id), profile: r.profile === null ? null : String(r.profile),

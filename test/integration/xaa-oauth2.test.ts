@@ -36,10 +36,10 @@ async function setup() {
     (await admin.fetch(new Request(`https://edge.example/admin/apps/${name}${path}`, { method, headers: { ...ADMIN, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }), appEnv)) as Response;
   const invite = async (profile?: string) => (await (await adminCall("POST", "/invites", profile === undefined ? {} : { profile })).json()) as { url: string; profile: string; event_types: string[] };
   /** start?go=1: the redirect to X and the cookie binding this browser. */
-  const begin = async (url: string) => {
+  const begin = async (url: string, headers: Record<string, string> = {}) => {
     const u = new URL(url);
     u.searchParams.set("go", "1");
-    const res = await get(u.href);
+    const res = await get(u.href, headers);
     expect(res.status).toBe(302);
     return { location: res.headers.get("location")!, cookie: (res.headers.get("set-cookie") ?? "").split(";")[0]! };
   };
@@ -96,29 +96,39 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
     expect(replay.status).toBe(400);
   });
 
-  it("a used invite cannot start a second completed sign-in", async () => {
+  it("an invite is held by the sign-in that started it, used up when it completes, given back when it fails", async () => {
     const t = await setup();
     const inv = await t.invite("posts");
+    const go = new URL(inv.url);
+    go.searchParams.set("go", "1");
     const first = await t.begin(inv.url);
-    expect((await t.get(t.x.authorize(first.location, ALICE), { cookie: first.cookie })).status).toBe(200);
+    // Held: another browser cannot start with it meanwhile.
+    const held = await t.get(go.href);
+    expect(held.status).toBe(403);
+    expect(((await held.json()) as { error: { code: string } }).error.code).toBe("invite_used");
+    // The user denies on X: the invite is given back and can start again.
+    const state = new URL(first.location).searchParams.get("state")!;
+    expect((await t.get(`https://edge.example/oauth2/${t.name}/callback?error=access_denied&state=${state}`, { cookie: first.cookie })).status).toBe(400);
     const second = await t.begin(inv.url);
-    const res = await t.get(t.x.authorize(second.location, "42"), { cookie: second.cookie });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("already been used");
-    expect(await t.registry.getOAuth2Token("42")).toBeNull();
+    expect((await t.get(t.x.authorize(second.location, ALICE), { cookie: second.cookie })).status).toBe(200);
+    // Used up: it starts nothing more.
+    expect((await t.get(go.href)).status).toBe(403);
   });
 
-  it("without the browser's cookie, or with another browser's, the callback is refused and nothing is stored", async () => {
+  it("without the browser's cookie, or with another browser's, the callback is refused and spends nothing", async () => {
     const t = await setup();
-    const inv = await t.invite("posts");
-    const mine = await t.begin(inv.url);
-    const other = await t.begin(inv.url);
+    const start = `https://edge.example/oauth2/${t.name}/start?profile=posts`;
+    const mine = await t.begin(start, ADMIN);
+    const other = await t.begin(start, ADMIN);
     const back = t.x.authorize(mine.location, ALICE);
     expect((await t.get(back)).status).toBe(400);
     const res = await t.get(back, { cookie: other.cookie });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("oauth_refused");
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("another browser");
     expect(await t.registry.getOAuth2Token(ALICE)).toBeNull();
+    // The pending sign-in is intact for its own browser.
+    expect((await t.get(back, { cookie: mine.cookie })).status).toBe(200);
+    expect((await t.registry.getOAuth2Token(ALICE))?.status).toBe("active");
   });
 
   it("a code whose PKCE challenge does not match the verifier is refused by X: nothing stored, nothing subscribed", async () => {
@@ -142,7 +152,9 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
     const res = await t.get(`https://edge.example/oauth2/${t.name}/callback?error=access_denied&state=${state}`, { cookie });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain("not granted");
-    expect(await t.registry.takeOAuth2Request(state, Date.now())).toBeNull();
+    // The pending sign-in is gone: X's code for it, had the user consented, would be refused.
+    const late = await t.get(t.x.authorize(location, ALICE), { cookie });
+    expect(((await late.json()) as { error: { message: string } }).error.message).toContain("expired or was already completed");
   });
 
   it("without an invite the start is refused; an invite with two profiles must name one", async () => {
