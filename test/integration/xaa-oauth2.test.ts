@@ -55,6 +55,8 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
 
     const page = await t.get(inv.url);
     expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(page.headers.get("referrer-policy")).toBe("no-referrer");
     const text = await page.text();
     for (const s of ["post.create</code> (public)", "like.create</code> (private: needs <code>like.read", "dm.sent</code> (private: needs <code>dm.read", "offline.access"]) expect(text).toContain(s);
 
