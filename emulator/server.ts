@@ -10,6 +10,7 @@ import { addV2Routes } from "./api-v2.ts";
 import { addXaaRoutes } from "./api-xaa.ts";
 import { addXaaControlRoutes } from "./control-xaa.ts";
 import { addOAuth2Routes } from "./oauth2-flow.ts";
+import { addUsersRoutes } from "./api-users.ts";
 import { issueTokens, recordGrant, type IssuedTokens } from "./oauth2-store.ts";
 import { Clock } from "./clock.ts";
 import { buildConfig, completeApp, completeUser, loadConfigFile, type EmulatorConfigInput } from "./config-load.ts";
@@ -96,6 +97,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   addOAuthRoutes(router, core);
   addXaaRoutes(router, core);
   addOAuth2Routes(router, core);
+  addUsersRoutes(router, core);
   addXaaControlRoutes(router, core);
   addControlRoutes(router, core, { reset, addApp: (a) => state.addApp(a), addUser: (u) => state.addUser(u) });
 

@@ -39,6 +39,7 @@ export const X_API_ERROR_KINDS = [
   "replay_conflict",
   "consent_required",
   "invalid_request",
+  "aaa_retired",
   "missing_credential",
   "network",
   "unexpected",
@@ -153,6 +154,8 @@ const FIX = {
     "A Replay job is already running for this webhook (ReplayConflictError). Wait for its replay_job_status event, then request the next window.",
   consent_required:
     "The user has not granted this app the OAuth 2.0 scope this private event type needs. Send the user through Sign in with X (OAuth 2.0) again with the event type in their invite, then retry.",
+  aaa_retired:
+    "X has retired the Account Activity API (AAA ended on 2027-01-01): this endpoint no longer works. Move the app to the X Activity API (flavour \"xaa\", subscriptions per event type; README \"AAA ends on 2027-01-01: moving to XAA\").",
   invalid_request:
     "X refused the request as invalid (invalid-request): X's message names the parameter. Check the event type, the filter (direction only for directional types; user_id must be the token's user for mute/block) and the tag (1-200 characters).",
   missing_credential:
@@ -195,6 +198,11 @@ const REASON_KINDS: Readonly<Record<string, XApiErrorKind>> = {
   DuplicateUrlFailed: "duplicate_url",
   WebhookLimitExceeded: "webhook_limit",
   ReplayConflictError: "replay_conflict",
+  // A private event type without the user's OAuth 2.0 consent (the scope, or the grant itself).
+  MissingScope: "consent_required",
+  UserNotAuthorized: "consent_required",
+  RateLimitExceeded: "rate_limited",
+  AccountActivityRetired: "aaa_retired",
 };
 
 /** The reasons this client knows, in the order they are looked for in free text. */
@@ -252,6 +260,7 @@ export function classifyXError(status: number, code: number | null, message: str
   if (status === 401) return "auth_failed";
   if (status === 404) return "webhook_not_found";
   if (status === 409) return "replay_in_progress";
+  if (status === 410) return "aaa_retired";
   if (status === 403) return "forbidden";
   return "unexpected";
 }
