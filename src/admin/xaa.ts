@@ -9,7 +9,8 @@
  *   POST   /xaa/users/:user_id           {"profile"}: subscribe by profile (report per type)
  *   DELETE /xaa/users/:user_id           ?types=a,b (default all); ?forget=true also drops the grant
  *   DELETE /xaa/subscriptions/:id        one recorded subscription, at X and here
- *   POST   /xaa/reconcile                compare with X's list now
+ *   POST   /xaa/reconcile                settle with X now: refresh due grants, delete revoked
+ *                                        users' subscriptions, compare with X's list
  *   POST   /xaa/tokens/refresh           refresh grants due within 20 minutes now
  *   GET    /xaa/profiles                 config and admin-made profiles
  *   PUT    /xaa/profiles/:name           create or replace an admin-made profile
@@ -21,7 +22,7 @@ import type { OAuth2TokenRow, XaaSubscriptionRow } from "../state/registry-xaa-s
 import { REFRESH_AHEAD_MS } from "../x-api/oauth2.ts";
 import { withXaa, type AppContext } from "./context.ts";
 import { refreshExpiringGrants } from "../control/oauth2-tokens.ts";
-import { reconcileXaa } from "../control/xaa-reconcile.ts";
+import { settleXaa } from "../control/xaa-settle.ts";
 import { deleteProfile, listProfiles, profileNamed, putProfile, xaaSettings } from "../control/xaa-profiles.ts";
 import { capCounts, deleteRecorded, subscribeUser, unsubscribeUser } from "../control/xaa-subscriptions.ts";
 import { badRequest, jsonBody, requiredString, userIdFrom } from "./http.ts";
@@ -104,8 +105,9 @@ export async function xaaDeleteSubscription(ctx: AppContext, req: IRequest): Pro
   return Response.json({ ...outcome, counts: await capCounts(ctx) }, { status: outcome.failed.length > 0 ? 502 : 200 });
 }
 
+/** Settle with X now: refresh due grants, delete revoked users' subscriptions, reconcile. */
 export async function xaaReconcile(ctx: AppContext): Promise<Response> {
-  return Response.json(await withXaa(ctx, (x) => reconcileXaa(ctx, x)));
+  return Response.json(await settleXaa(ctx, { reconcile: true }));
 }
 
 export async function xaaRefreshTokens(ctx: AppContext): Promise<Response> {
