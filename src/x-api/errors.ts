@@ -227,6 +227,8 @@ const PROBLEM_KINDS: Readonly<Record<string, XApiErrorKind>> = {
 /** Map X's code (and, failing that, the HTTP status and problem type) onto a kind. */
 export function classifyXError(status: number, code: number | null, message: string, problemType?: string, reason?: string): XApiErrorKind {
   const byReason = reason === undefined ? undefined : kindForReason(reason);
+  // v2's CRC failure carries v1.1's 214 message: it still tells latency, non-200 and a wrong token apart.
+  if (byReason === "crc_failed") return classify214(message);
   if (byReason !== undefined) return byReason;
   switch (code) {
     case 32:
