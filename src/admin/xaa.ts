@@ -4,7 +4,7 @@
  * Thin shell over the core in src/control/ (the cron and the migration call the same functions).
  *
  *   GET    /xaa                          tier, cap, counts (total, per type, users), profiles
- *   GET    /xaa/users                    every user: grant state and subscriptions per type
+ *   GET    /xaa/users                    users a page at a time (?limit&after): grant state, subscriptions per type
  *   GET    /xaa/users/:user_id           one user
  *   POST   /xaa/users/:user_id           {"profile"}: subscribe by profile (report per type)
  *   DELETE /xaa/users/:user_id           ?types=a,b (default all); ?forget=true also drops the grant
@@ -57,14 +57,26 @@ export async function xaaOverview(ctx: AppContext): Promise<Response> {
   return Response.json({ app: ctx.app.name, tier: s.tier, cap: s.cap, counts: await capCounts(ctx), profiles: await listProfiles(ctx) });
 }
 
-export async function xaaUsers(ctx: AppContext): Promise<Response> {
+const USERS_PAGE_DEFAULT = 100;
+const USERS_PAGE_MAX = 1000;
+
+/** Every user, a page at a time (`?limit=1..1000&after=<user_id>`; `next_after` continues). */
+export async function xaaUsers(ctx: AppContext, req: IRequest): Promise<Response> {
   xaaSettings(ctx.app);
-  const rows = await ctx.registry.listXaaSubscriptions();
-  const grants = new Map((await ctx.registry.listOAuth2Tokens()).map((g) => [g.user_id, g]));
-  const ids = new Set<string>([...grants.keys(), ...rows.flatMap((r) => (r.user_id === null ? [] : [r.user_id]))]);
-  const users = [...ids].sort().map((id) => userView(id, grants.get(id), rows.filter((r) => r.user_id === id)));
-  const app_level = rows.filter((r) => r.user_id === null).map((r) => ({ subscription_id: r.subscription_id, event_type: r.event_type, webhook_id: r.webhook_id, status: r.status }));
-  return Response.json({ users, app_level, counts: await capCounts(ctx) });
+  const rawLimit = typeof req.query.limit === "string" ? req.query.limit : String(USERS_PAGE_DEFAULT);
+  const limit = /^\d{1,4}$/.test(rawLimit) ? Number(rawLimit) : NaN;
+  if (!(limit >= 1 && limit <= USERS_PAGE_MAX)) throw badRequest(`"limit" must be 1-${USERS_PAGE_MAX}.`);
+  const after = typeof req.query.after === "string" ? userIdFrom(req.query.after, "after") : "";
+  const page = await ctx.registry.xaaUsersPage(after, limit);
+  const grants = new Map(page.grants.map((g) => [g.user_id, g]));
+  const users = page.users.map((id) => userView(id, grants.get(id), page.subscriptions.filter((r) => r.user_id === id)));
+  const out: Record<string, unknown> = { users, next_after: page.users.length === limit ? page.users[page.users.length - 1] : null };
+  if (after === "") {
+    const appRows = await ctx.registry.xaaAppLevelSubscriptions();
+    out.app_level = appRows.map((r) => ({ subscription_id: r.subscription_id, event_type: r.event_type, webhook_id: r.webhook_id, status: r.status }));
+  }
+  out.counts = await capCounts(ctx);
+  return Response.json(out);
 }
 
 export async function xaaUser(ctx: AppContext, req: IRequest): Promise<Response> {
