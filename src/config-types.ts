@@ -41,6 +41,12 @@ export interface AppConfig {
    */
   collapseAcrossUsers: boolean;
   /**
+   * APPS `migrating`: the app is moving from AAA to XAA and, for the overlap, receives events
+   * through both; the same event is then deduplicated across the two APIs on its canonical key
+   * (docs/pipeline.md, "Cross-API dedup"). Absent: false.
+   */
+  migrating?: boolean;
+  /**
    * APPS `silence_alert_hours`: this app's own silence threshold (1-720), or null to turn the
    * silence alert off for it. Absent: the deployment's `SILENCE_ALERT_HOURS` applies.
    */
@@ -84,6 +90,12 @@ export interface Config {
   dedup: { windowSeconds: number; shards: number };
   /** Optional URL that receives a JSON POST when a webhook goes invalid or a re-check fails. */
   alertUrl: string | null;
+  /**
+   * Where secrets come from (`SECRETS_SOURCE`): a local settings file such as ".dev.vars" when
+   * running locally (only local dev reads that file, and npm start / npm run dev set it), null
+   * when deployed (Worker secrets). Only used to word the fix of a missing-secret error.
+   */
+  secretsSource: string | null;
   /** Bearer token for `/admin`; null disables the admin API (every call answers 401). */
   adminToken: string | null;
   /** Key material for sealing user access tokens at rest; null: tokens cannot be stored. */

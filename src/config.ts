@@ -94,6 +94,7 @@ interface AppSpec {
   env_name?: string;
   webhook_url?: string;
   collapse_across_users?: boolean;
+  migrating?: boolean;
   silence_alert_hours?: number | null;
   forward_url?: string | null;
   forward_types?: string[];
@@ -101,7 +102,7 @@ interface AppSpec {
   xaa_profiles?: unknown;
 }
 
-const APP_SETTINGS = ["name", "flavour", "env_name", "webhook_url", "collapse_across_users", "silence_alert_hours", "forward_url", "forward_types", "xaa_tier", "xaa_profiles"];
+const APP_SETTINGS = ["name", "flavour", "env_name", "webhook_url", "collapse_across_users", "migrating", "silence_alert_hours", "forward_url", "forward_types", "xaa_tier", "xaa_profiles"];
 
 function readAppSpecs(src: ConfigSource): AppSpec[] {
   const raw = str(src, "APPS");
@@ -138,6 +139,10 @@ function readAppSpecs(src: ConfigSource): AppSpec[] {
         throw new ConfigError(`APPS[${i}].collapse_across_users`, "must be true or false");
       }
       spec.collapse_across_users = o.collapse_across_users;
+    }
+    if (o.migrating !== undefined) {
+      if (typeof o.migrating !== "boolean") throw new ConfigError(`APPS[${i}].migrating`, "must be true or false");
+      spec.migrating = o.migrating;
     }
     if (o.silence_alert_hours !== undefined) {
       const h = o.silence_alert_hours;
@@ -207,6 +212,7 @@ function buildApp(src: ConfigSource, spec: AppSpec, i: number, deploymentUrl?: s
     credentials: {},
     collapseAcrossUsers: spec.collapse_across_users ?? false,
   };
+  if (spec.migrating === true) app.migrating = true;
   if (spec.env_name !== undefined) app.envName = spec.env_name;
   if (spec.silence_alert_hours !== undefined) app.silenceAlertHours = spec.silence_alert_hours;
   app.forward = appForward(src, spec, where, deploymentUrl);
@@ -233,6 +239,14 @@ function buildApp(src: ConfigSource, spec: AppSpec, i: number, deploymentUrl?: s
     if (v !== undefined) app.credentials[field] = v;
   }
   return app;
+}
+
+/** `SECRETS_SOURCE`: a file name (letters, digits, '.', '_', '-', '/'), else null (deployed). */
+function secretsSource(src: ConfigSource): string | null {
+  const raw = str(src, "SECRETS_SOURCE");
+  if (raw === undefined) return null;
+  if (!/^[A-Za-z0-9._/-]{1,200}$/.test(raw)) throw new ConfigError("SECRETS_SOURCE", "must be a file name such as .dev.vars, or empty");
+  return raw;
 }
 
 /** Parse and validate the whole configuration. Throws `ConfigError` naming the bad setting. */
@@ -279,6 +293,7 @@ export function parseConfig(src: ConfigSource): Config {
       shards: int(src, "DEDUP_SHARDS", DEFAULT_DEDUP_SHARDS, 1, 1024),
     },
     alertUrl: url(src, "ALERT_URL") ?? null,
+    secretsSource: secretsSource(src),
     adminToken: str(src, "ADMIN_TOKEN") ?? null,
     tokenEncryptionKey: str(src, "TOKEN_ENCRYPTION_KEY") ?? null,
     tokenEncryptionKeyPrevious: str(src, "TOKEN_ENCRYPTION_KEY_PREVIOUS") ?? null,

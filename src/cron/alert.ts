@@ -8,7 +8,7 @@
 export interface Alert {
   /** The app, or "*" for a deployment-wide alert (dead_letters). */
   app: string;
-  /** Stable name: webhook_invalid, recheck_failed, list_failed, replay_failed, replay_gave_up, webhook_missing, dead_letters, deliveries_silent, subscriptions_drifted, pipeline_backlog, forward_destination_down. */
+  /** Stable name: webhook_invalid, recheck_failed, list_failed, replay_failed, replay_gave_up, webhook_missing, dead_letters, deliveries_silent, subscriptions_drifted, pipeline_backlog, forward_destination_down, aaa_end_of_life. */
   problem: string;
   message: string;
   cause: string | null;

@@ -7,6 +7,7 @@
  */
 import { appContext, defaultDeps, type ControlDeps } from "../control/context.ts";
 import { getConfig } from "../config.ts";
+import { checkAaaSunset, type AaaSunsetOutcome } from "./aaa-sunset-check.ts";
 import { checkDeadLetters, type DeadLetterCheckOutcome } from "./dead-letter-check.ts";
 import { checkPipeline, type PipelineCheckOutcome } from "./pipeline-check.ts";
 import { revalidateApp, type RevalidationOutcome } from "./revalidate.ts";
@@ -73,6 +74,13 @@ export async function runScheduled(controller: ScheduledController, env: Env, _c
     failure ??= err;
     console.error(JSON.stringify({ msg: "pipeline check failed", error: err instanceof Error ? `${err.name}: ${err.message}` : "unknown" }));
   }
+  // Apps still on AAA, from 30 days before X switches it off (aaa-sunset-policy.ts).
+  let aaaSunset: AaaSunsetOutcome[] = [];
+  try {
+    aaaSunset = await checkAaaSunset(env);
+  } catch (err) {
+    failure ??= err;
+  }
   console.log(JSON.stringify({
     msg: "scheduled revalidation done",
     cron: controller.cron,
@@ -81,6 +89,7 @@ export async function runScheduled(controller: ScheduledController, env: Env, _c
     dead_letters: deadLetters,
     silence,
     pipeline,
+    aaa_end_of_life: aaaSunset,
   }));
   if (failure !== null) throw failure;
 }

@@ -7,6 +7,8 @@
  * as `JSON.rawJSON` values (see `parseLossless`), so serialise envelopes with `JSON.stringify`
  * only, never through structured clone.
  */
+import type { Direction } from "./activity.ts";
+
 export interface Envelope {
   /**
    * Stable id: the same X event always gets the same id. Built from the per-type key in
@@ -26,6 +28,22 @@ export interface Envelope {
   type: string;
   /** Which envelope X used. */
   format: "aaa" | "xaa" | "unknown";
+  /**
+   * What happened, named the same whichever API delivered it: XAA's dotted names (`post.create`,
+   * `post.mention.create`, `like.create`, `follow.follow`, `dm.received`, `oauth.revoke`, ...),
+   * AAA events mapped onto them from who did what (docs/envelope.md has the table).
+   * `replay_job_status` and `unknown` keep those names; an AAA event that cannot be classified
+   * keeps its AAA key.
+   */
+  activity: string;
+  /**
+   * The X object the event is about (`post:<id>`, `dm:<id>`, `like:<post>:<liker>`,
+   * `follow:<source>:<target>`, ...): equal for the same event delivered through AAA and
+   * through XAA. The event's `event_key` when the ids that name its object are missing.
+   */
+  object_key: string;
+  /** Only on `like.create`: whether the subscribed user liked (outbound) or was liked (inbound). */
+  direction?: Direction;
   /** The subscribed user the delivery is for; null where X sends none (`user_event`, replay status). */
   for_user_id: string | null;
   /** When the event happened (ISO 8601), from the event's own timestamp; null if it has none. */

@@ -8,6 +8,8 @@
  */
 import type { Envelope } from "./envelope.ts";
 import { AAA_META_KEYS, aaaEvents, aaaTypeRule, userHasBlocked } from "./aaa.ts";
+import { UNKNOWN_ACTIVITY, type Canonical } from "./activity.ts";
+import { aaaCanonical } from "./activity-aaa.ts";
 import { eventIds, idText, isRecord, type JsonRecord } from "./fields.ts";
 import { MalformedJsonError, parseLossless } from "./lossless-json.ts";
 import { fnv1a64 } from "./stable-hash.ts";
@@ -63,6 +65,15 @@ function parseBody(text: string): JsonRecord {
   return body;
 }
 
+/** The canonical fields in wire order, `direction` only when there is one. */
+function canonicalFields(c: Canonical): Canonical {
+  return {
+    activity: c.activity,
+    object_key: c.object_key,
+    ...(c.direction === undefined ? {} : { direction: c.direction }),
+  };
+}
+
 /** Envelope fields every envelope of a delivery shares. */
 function base(meta: DeliveryMeta) {
   return { app: meta.app, received_at: meta.received_at, delivery_id: meta.delivery_id };
@@ -75,13 +86,16 @@ function aaaEnvelopes(body: JsonRecord, key: string, meta: DeliveryMeta): Envelo
   const forUserId = idText(body["for_user_id"]) ?? null;
   const scope = rule.userScoped ? forUserId : null;
   const blocked = key === "tweet_create_events" ? userHasBlocked(body["user_has_blocked"]) : undefined;
+  const hasUserHasBlocked = Object.hasOwn(body, "user_has_blocked");
   return events.map((event): Envelope => {
     const ids = eventIds(key, scope, rule.keyParts(event), () => JSON.stringify(event));
+    const canonical = aaaCanonical({ key, event, forUserId, hasUserHasBlocked }, ids.event_key);
     // Conditional spreads keep absent extras absent (not `undefined`) and the wire order fixed.
     return {
       ...ids,
       type: key,
       format: "aaa",
+      ...canonicalFields(canonical),
       for_user_id: forUserId,
       created_at: rule.createdAt(event),
       ...base(meta),
@@ -100,6 +114,7 @@ function xaaEnvelope(body: JsonRecord, meta: DeliveryMeta): Envelope | null {
     ...xaa.ids,
     type: xaa.type,
     format: "xaa",
+    ...canonicalFields(xaa.canonical),
     for_user_id: xaa.for_user_id,
     created_at: xaa.created_at,
     ...base(meta),
@@ -121,6 +136,8 @@ function unknownEnvelope(body: JsonRecord, text: string, meta: DeliveryMeta): En
     event_key: `unknown:${suffix}`,
     type: "unknown",
     format: hasAaaKey ? "aaa" : Object.hasOwn(body, XAA_DATA_KEY) ? "xaa" : "unknown",
+    activity: UNKNOWN_ACTIVITY,
+    object_key: `unknown:${suffix}`,
     for_user_id: forUserId,
     created_at: null,
     ...base(meta),

@@ -2,7 +2,8 @@
  * X Activity API (XAA) payloads: `{"data": {event_uuid, filter: {user_id}, event_type, tag,
  * payload, includes}}`. One delivery is one event; X says to dedupe on `event_uuid`.
  */
-import { firstIsoTimestamp } from "./timestamps.ts";
+import type { Canonical } from "./activity.ts";
+import { xaaActivity, xaaCanonical, xaaCreatedAt } from "./activity-xaa.ts";
 import { eventIds, idText, isRecord, pick, type EventIds, type JsonRecord } from "./fields.ts";
 
 /** What an XAA `event_type` looks like (`post.create`, `dm.received`, `follow.follow`, ...). */
@@ -14,23 +15,9 @@ export interface XaaEvent {
   for_user_id: string | null;
   created_at: string | null;
   ids: EventIds;
+  canonical: Canonical;
   data: JsonRecord;
   includes: unknown;
-}
-
-/**
- * The event's own time: `payload.created_at` (posts), else the first timestamp of a wrapped
- * legacy DM (`dm.received` carries `payload.direct_message_events`), else null.
- */
-function xaaCreatedAt(payload: unknown): string | null {
-  const dms = pick(payload, "direct_message_events");
-  const firstDm: unknown = Array.isArray(dms) ? dms[0] : undefined;
-  return firstIsoTimestamp(
-    pick(payload, "created_at"),
-    pick(payload, "timestamp_ms"),
-    pick(payload, "created_timestamp"),
-    pick(firstDm, "created_timestamp"),
-  );
 }
 
 /**
@@ -41,15 +28,20 @@ function xaaCreatedAt(payload: unknown): string | null {
  */
 export function readXaa(data: unknown): XaaEvent | null {
   if (!isRecord(data)) return null;
-  const type = data["event_type"];
+  const type = pick(data, "event_type");
   if (typeof type !== "string" || !EVENT_TYPE.test(type)) return null;
   const forUserId = idText(pick(data, "filter", "user_id")) ?? null;
+  const ids = eventIds(type, forUserId, [idText(pick(data, "event_uuid"))], () => JSON.stringify(data));
+  const activity = xaaActivity(type);
+  const payload = pick(data, "payload");
+  const includes = pick(data, "includes");
   return {
     type,
     for_user_id: forUserId,
-    created_at: xaaCreatedAt(data["payload"]),
-    ids: eventIds(type, forUserId, [idText(data["event_uuid"])], () => JSON.stringify(data)),
+    created_at: xaaCreatedAt(activity, payload),
+    ids,
+    canonical: xaaCanonical({ activity, payload, filter: pick(data, "filter"), includes, forUserId }, ids.event_key),
     data,
-    includes: data["includes"],
+    includes,
   };
 }

@@ -9,11 +9,9 @@
  *                              user is asked to share and the scopes that takes. With `go=1`: a
  *                              PKCE verifier and `state`, the verifier sealed in the Registry
  *                              (10 min, single use) keyed by state, a signed HttpOnly cookie binding
- *                              this browser, 302 to X's authorize page. An invite is claimed for
- *                              the flow first (used or held: 403), released if the flow fails,
- *                              used up when it completes (as the OAuth 1.0a flow, routes.ts).
- *   GET /oauth2/:app/callback  cookie must match the stored request (another browser spends
- *                              nothing), which is consumed (replay: 400); code exchanged with the verifier; who signed in read from
+ *                              this browser, 302 to X's authorize page.
+ *   GET /oauth2/:app/callback  cookie must match the stored request, which is consumed (replay:
+ *                              400); code exchanged with the verifier; who signed in read from
  *                              /2/users/me; the grant sealed and stored; the user subscribed by the
  *                              profile; the page says what was subscribed and what the consent
  *                              did not cover.
@@ -35,16 +33,13 @@ import { isAdmin } from "../admin/auth.ts";
 import { appContext, defaultDeps, sealKey, sealKeys, withXaa, type AppContext, type ControlDeps } from "../control/context.ts";
 import { appFrom, configFrom, xErrorResponse } from "../admin/http.ts";
 import { oauthMacKey, oauthVerifyKeys } from "../admin/invites.ts";
+import { INVITE_CLAIM_MS, INVITE_USED_KEEP_MS } from "./routes.ts";
 import { authorizeUrl, codeChallengeS256, defaultAuthorizeUrl, newCodeVerifier, newState } from "./pkce.ts";
 import { randomId, readInvite, sha256Hex, signValue, verifyValue } from "./signing.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
 
 export const OAUTH2_REQUEST_TTL_MS = 10 * 60_000;
-/** How long starting a sign-in holds its invite (as routes.ts): the request's life plus room for the callback. */
-const INVITE_CLAIM_MS = OAUTH2_REQUEST_TTL_MS + 5 * 60_000;
-/** A used invite is remembered past the longest an invite can live (30 days). */
-const INVITE_USED_KEEP_MS = 31 * 24 * 3600_000;
 const COOKIE_PURPOSE = "oauth2-browser";
 const STATE = /^[A-Za-z0-9_-]{16,128}$/;
 const CODE = /^[A-Za-z0-9._~-]{1,512}$/;
@@ -123,14 +118,14 @@ async function start(c: AppContext, req: IRequest): Promise<Response> {
   const verifier = newCodeVerifier();
   const state = newState();
   const browser = randomId(32);
+  const origin = new URL(req.url).origin;
   const browserHash = await sha256Hex(browser);
-  // The invite is held by this flow before anything is stored (as the OAuth 1.0a start does): a
-  // used invite, or one another browser is signing in with, starts nothing.
+  // As for OAuth 1.0a: the invite is held by this flow before anything is stored, so a used
+  // invite (or one another browser is signing in with) starts nothing.
   if (inviteId !== null && !(await c.registry.claimInvite(inviteId, browserHash, nowMs + INVITE_CLAIM_MS, nowMs))) {
     throw new HttpError(403, "invite_used", "This invite has already been used (or a sign-in with it is in progress): ask the operator for a new one.");
   }
   try {
-    const origin = new URL(req.url).origin;
     await c.registry.putOAuth2Request({
       state,
       sealed_verifier: await sealToken(key, { app: c.app.name, userId: `oauth2-request:${state}` }, { token: verifier, secret: "" }),
@@ -139,28 +134,28 @@ async function start(c: AppContext, req: IRequest): Promise<Response> {
       profile: profile.name,
       expires_at_ms: nowMs + OAUTH2_REQUEST_TTL_MS,
     }, nowMs);
-    const location = authorizeUrl({
-      authorizeUrl: defaultAuthorizeUrl(c.config.xApiBaseUrl),
-      clientId,
-      redirectUri: `${origin}/oauth2/${c.app.name}/callback`,
-      scopes,
-      state,
-      codeChallenge: await codeChallengeS256(verifier),
-    });
-    const cookie = await signValue(macKey, `${COOKIE_PURPOSE}:${c.app.name}`, browser);
-    const secure = new URL(req.url).protocol === "https:" ? "; Secure" : "";
-    return new Response(null, {
-      status: 302,
-      headers: {
-        location,
-        "set-cookie": `${oauth2CookieName(c.app.name)}=${cookie}; Path=/oauth2/${c.app.name}/; Max-Age=${OAUTH2_REQUEST_TTL_MS / 1000}; HttpOnly; SameSite=Lax${secure}`,
-        "cache-control": "no-store",
-      },
-    });
   } catch (err) {
     if (inviteId !== null) await c.registry.releaseInvite(inviteId, browserHash);
     throw err;
   }
+  const location = authorizeUrl({
+    authorizeUrl: defaultAuthorizeUrl(c.config.xApiBaseUrl),
+    clientId,
+    redirectUri: `${origin}/oauth2/${c.app.name}/callback`,
+    scopes,
+    state,
+    codeChallenge: await codeChallengeS256(verifier),
+  });
+  const cookie = await signValue(macKey, `${COOKIE_PURPOSE}:${c.app.name}`, browser);
+  const secure = new URL(req.url).protocol === "https:" ? "; Secure" : "";
+  return new Response(null, {
+    status: 302,
+    headers: {
+      location,
+      "set-cookie": `${oauth2CookieName(c.app.name)}=${cookie}; Path=/oauth2/${c.app.name}/; Max-Age=${OAUTH2_REQUEST_TTL_MS / 1000}; HttpOnly; SameSite=Lax${secure}`,
+      "cache-control": "no-store",
+    },
+  });
 }
 
 function resultPage(app: string, username: string, out: SubscribeOutcome): string {
@@ -179,46 +174,42 @@ async function callback(c: AppContext, req: IRequest): Promise<Response> {
   const cookie = readCookie(req, oauth2CookieName(c.app.name));
   const browser = cookie === null ? null : await verifyValue(await oauthVerifyKeys(c.config), `${COOKIE_PURPOSE}:${c.app.name}`, cookie);
   if (browser === null) throw refuse("This sign-in was not started in this browser (or its cookie expired): start again.");
+  // The browser binding first, before anything is spent (the pending sign-in, the invite).
   const browserHash = await sha256Hex(browser);
-  // Consumed whatever happens next (a callback URL works once), but only by its own browser.
   const pending = await c.registry.takeOAuth2Request(state, browserHash, nowMs);
   if (pending === "missing") throw refuse("This sign-in has expired or was already completed: start again.");
   if (pending === "other_browser") throw refuse("This sign-in was started in another browser: start again.");
   const inviteId = pending.invite_id;
+  let done: { user: { id: string; username: string }; outcome: SubscribeOutcome };
   try {
     if (typeof q.error === "string") throw refuse("Access was not granted on X, so nothing was subscribed.");
     const code = typeof q.code === "string" ? q.code : "";
     if (!CODE.test(code)) throw refuse("The callback has no valid code.");
-    const page = await completeSignIn(c, req, state, code, pending.sealed_verifier, pending.profile);
-    if (inviteId !== null && !(await c.registry.completeInvite(inviteId, nowMs + INVITE_USED_KEEP_MS, nowMs))) {
-      console.log(JSON.stringify({ msg: "invite completed twice (its claim had lapsed)", app: c.app.name }));
-    }
-    return page;
+    const keys = await sealKeys(c.config);
+    const verifier = await openWithKeys(keys, { app: c.app.name, userId: `oauth2-request:${state}` }, pending.sealed_verifier).then(
+      (o) => o.token.token,
+      (err: unknown) => {
+        if (err instanceof TokenSealError) throw refuse("This sign-in was started before a key change: start again.");
+        throw err;
+      },
+    );
+    const profile = await profileNamed(c, pending.profile ?? "");
+    const redirectUri = `${new URL(req.url).origin}/oauth2/${c.app.name}/callback`;
+    done = await withXaa(c, async (x) => {
+      const grant = await x.oauth2.exchangeCode({ code, codeVerifier: verifier, redirectUri });
+      const me = await x.oauth2.me(grant.accessToken);
+      await storeOAuth2Grant(c, me, grant);
+      return { user: me, outcome: await subscribeUser(c, x, me.id, profile, "oauth") };
+    });
   } catch (err) {
     // The flow failed before completion (denied, X refused, an error): the invite can be used again.
     if (inviteId !== null) await c.registry.releaseInvite(inviteId, browserHash);
     throw err;
   }
-}
-
-/** The code exchanged with the PKCE verifier, the grant stored, the user subscribed by the profile. */
-async function completeSignIn(c: AppContext, req: IRequest, state: string, code: string, sealedVerifier: string, profileName: string | null): Promise<Response> {
-  const keys = await sealKeys(c.config);
-  const verifier = await openWithKeys(keys, { app: c.app.name, userId: `oauth2-request:${state}` }, sealedVerifier).then(
-    (o) => o.token.token,
-    (err: unknown) => {
-      if (err instanceof TokenSealError) throw refuse("This sign-in was started before a key change: start again.");
-      throw err;
-    },
-  );
-  const profile = await profileNamed(c, profileName ?? "");
-  const redirectUri = `${new URL(req.url).origin}/oauth2/${c.app.name}/callback`;
-  const { user, outcome } = await withXaa(c, async (x) => {
-    const grant = await x.oauth2.exchangeCode({ code, codeVerifier: verifier, redirectUri });
-    const me = await x.oauth2.me(grant.accessToken);
-    await storeOAuth2Grant(c, me, grant);
-    return { user: me, outcome: await subscribeUser(c, x, me.id, profile, "oauth") };
-  });
+  if (inviteId !== null && !(await c.registry.completeInvite(inviteId, nowMs + INVITE_USED_KEEP_MS, nowMs))) {
+    console.log(JSON.stringify({ msg: "invite completed twice (its claim had lapsed)", app: c.app.name }));
+  }
+  const { user, outcome } = done;
   const name = user.username === "" ? user.id : user.username;
   return html(`@${name} is subscribed`, resultPage(c.app.name, name, outcome), {
     "set-cookie": `${oauth2CookieName(c.app.name)}=; Path=/oauth2/${c.app.name}/; Max-Age=0; HttpOnly; SameSite=Lax`,

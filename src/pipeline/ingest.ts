@@ -23,10 +23,11 @@ import { deadLetterStore, sendDeadLetter } from "./dead-letter.ts";
 import { backoffSeconds, INGEST_BACKOFF } from "./retry.ts";
 import { publishEnvelopes } from "./publish.ts";
 import { shouldForward } from "./forward-policy.ts";
-import { dedupKey, dedupShard, dedupShardName } from "./dedup-keys.ts";
+import { decideClaims, dedupClaims, dedupShardName, type DedupClaim } from "./dedup-keys.ts";
 import type { DedupStatus } from "../state/dedup.ts";
 import { registryFor } from "../state/registry.ts";
 import { BatchDeliveries, lastDeliveryRecorder, newestCreatedAt } from "./last-delivery.ts";
+import { BatchMetrics, flushBatchMetrics } from "./batch-metrics.ts";
 
 /** How long a consumer holds an event while it publishes it. */
 export const DEDUP_LEASE_MS = 30_000;
@@ -55,77 +56,64 @@ async function readBody(env: Env, m: IngestMessage): Promise<ArrayBuffer> {
   return spilled;
 }
 
-interface Claim {
-  envelope: Envelope;
-  key: string;
-  shard: number;
-}
-
 /**
  * Dedup, publish, commit. Returns whether some events were busy (held by another consumer).
- * Throws on transient failure, after releasing the leases it took.
+ * Throws on transient failure, after releasing the leases it took. The claims each envelope
+ * makes, and what follows from the answers, are dedup-keys.ts's (`dedupClaims`, `decideClaims`).
  */
-async function dedupAndPublish(env: Env, config: Config, app: AppConfig, owner: string, envelopes: Envelope[]): Promise<boolean> {
-  // One claim per distinct key (the same event twice in one delivery is published once).
-  const claims = new Map<string, Claim>();
-  for (const envelope of envelopes) {
-    const key = dedupKey(envelope, app.collapseAcrossUsers);
-    if (!claims.has(key)) {
-      claims.set(key, { envelope, key, shard: dedupShard(envelope, app.collapseAcrossUsers, config.dedup.shards) });
-    }
-  }
-  const byShard = new Map<number, Claim[]>();
-  for (const c of claims.values()) byShard.set(c.shard, [...(byShard.get(c.shard) ?? []), c]);
+async function dedupAndPublish(env: Env, config: Config, app: AppConfig, owner: string, envelopes: Envelope[], metrics: BatchMetrics): Promise<boolean> {
+  const policy = { collapseAcrossUsers: app.collapseAcrossUsers, migrating: app.migrating === true, ...config.dedup };
+  const plans = envelopes.map((envelope) => ({ envelope, claims: dedupClaims(envelope, policy) }));
+  const unique = new Map<string, DedupClaim>();
+  for (const p of plans) for (const c of p.claims) if (!unique.has(c.key)) unique.set(c.key, c);
 
   const stub = (shard: number) => env.DEDUP.getByName(dedupShardName(shard));
-  const fresh: Claim[] = [];
-  let busy = false;
+  const statuses = new Map<string, DedupStatus>();
   const begun = await Promise.allSettled(
-    [...byShard].map(async ([shard, list]) => {
-      const statuses: DedupStatus[] = await stub(shard).begin(list.map((c) => c.key), DEDUP_LEASE_MS, owner);
-      return list.map((c, i) => ({ c, status: statuses[i] }));
+    [...groupByShard([...unique.values()])].map(async ([shard, keys]) => {
+      const answers: DedupStatus[] = await stub(shard).begin(keys, DEDUP_LEASE_MS, owner);
+      keys.forEach((key, i) => statuses.set(key, answers[i] ?? "busy"));
     }),
   );
-  for (const r of begun) {
-    if (r.status === "rejected") continue;
-    for (const { c, status } of r.value) {
-      if (status === "new") fresh.push(c);
-      else if (status === "busy") busy = true;
-    }
-  }
-  const release = async (): Promise<void> => {
-    const held = groupByShard(fresh);
+  const taken = () => [...unique.values()].filter((c) => statuses.get(c.key) === "new");
+  const release = async (claims: readonly DedupClaim[]): Promise<void> => {
     // Best effort: a lease we fail to release simply expires after DEDUP_LEASE_MS.
-    await Promise.allSettled([...held].map(([shard, keys]) => stub(shard).release(keys, owner)));
+    await Promise.allSettled([...groupByShard(claims)].map(([shard, keys]) => stub(shard).release(keys, owner)));
   };
   const failed = begun.find((r) => r.status === "rejected");
   if (failed !== undefined) {
-    await release();
+    await release(taken());
     throw failed.reason;
   }
-  // Keep the delivery's own order of events.
-  const order = new Map(envelopes.map((e, i) => [e, i]));
-  fresh.sort((a, b) => (order.get(a.envelope) ?? 0) - (order.get(b.envelope) ?? 0));
+  const decision = decideClaims(plans, (key) => statuses.get(key) ?? "busy");
   try {
-    await publishEnvelopes(env, fresh.map((c) => c.envelope), (e) => shouldForward(config, e.app, e.type));
+    await publishEnvelopes(env, decision.publish, (e) => shouldForward(config, e.app, e.type));
   } catch (error) {
-    await release();
+    await release(taken());
     throw error;
   }
+  metrics.published(decision.publish);
+  await release(decision.release);
   // Published: a failure to commit now only risks a duplicate (the retry publishes again).
-  await Promise.all(
-    [...groupByShard(fresh)].map(([shard, keys]) => stub(shard).commit(keys, config.dedup.windowSeconds)),
-  );
-  return busy;
+  // One commit per shard and window (canonical claims of pair-keyed events have a shorter one).
+  const commits = new Map<string, { shard: number; windowSeconds: number; keys: string[] }>();
+  for (const c of decision.commit) {
+    const group = `${c.shard}:${c.windowSeconds}`;
+    const entry = commits.get(group) ?? { shard: c.shard, windowSeconds: c.windowSeconds, keys: [] };
+    entry.keys.push(c.key);
+    commits.set(group, entry);
+  }
+  await Promise.all([...commits.values()].map((g) => stub(g.shard).commit(g.keys, g.windowSeconds)));
+  return decision.busy;
 }
 
-function groupByShard(claims: readonly Claim[]): Map<number, string[]> {
+function groupByShard(claims: readonly DedupClaim[]): Map<number, string[]> {
   const m = new Map<number, string[]>();
   for (const c of claims) m.set(c.shard, [...(m.get(c.shard) ?? []), c.key]);
   return m;
 }
 
-async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDeliveries): Promise<Outcome> {
+async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDeliveries, metrics: BatchMetrics): Promise<Outcome> {
   const body = msg.body;
   if (!isIngestMessage(body)) throw new PermanentFailure("malformed ingest message (not an IngestMessage v1)");
   const config = getConfig(env);
@@ -143,7 +131,7 @@ async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDelive
   }
   seen.note(app.name, body.received_at, newestCreatedAt(envelopes));
   await applyControlEvents(env, envelopes);
-  const busy = await dedupAndPublish(env, config, app, msg.id, envelopes);
+  const busy = await dedupAndPublish(env, config, app, msg.id, envelopes, metrics);
   if (busy) return { kind: "retry", delaySeconds: BUSY_RETRY_SECONDS };
   if (body.spill !== undefined) {
     // Processed: the spilled body is no longer needed. If this fails the Spool's expiry removes it.
@@ -156,10 +144,10 @@ async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDelive
   return { kind: "ack" };
 }
 
-async function handleOne(env: Env, msg: Message<unknown>, seen: BatchDeliveries): Promise<void> {
+async function handleOne(env: Env, msg: Message<unknown>, seen: BatchDeliveries, metrics: BatchMetrics): Promise<void> {
   let outcome: Outcome;
   try {
-    outcome = await processMessage(env, msg, seen);
+    outcome = await processMessage(env, msg, seen, metrics);
   } catch (error) {
     if (error instanceof PermanentFailure && isIngestMessage(msg.body)) {
       await deadLetterOrRetry(env, msg, msg.body, error.message);
@@ -198,8 +186,10 @@ async function deadLetterOrRetry(env: Env, msg: Message<unknown>, original: Inge
 /** Every message decided on its own, concurrently: one slow or poison delivery never holds up the rest. */
 export async function handleIngestBatch(batch: MessageBatch, env: Env): Promise<void> {
   const seen = new BatchDeliveries();
-  await Promise.all(batch.messages.map((msg) => handleOne(env, msg, seen)));
+  const metrics = new BatchMetrics();
+  await Promise.all(batch.messages.map((msg) => handleOne(env, msg, seen, metrics)));
   // Only after every message is decided, and it never throws: telemetry cannot change an ack or
   // a retry. At most one Registry write per app per minute (last-delivery.ts).
   await lastDeliveryRecorder.record(seen, (app, value) => registryFor(env, app).recordLastDelivery(value));
+  await flushBatchMetrics(env, metrics); // the dashboard's charts and tail: one call per batch, never throws
 }

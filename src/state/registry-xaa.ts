@@ -9,6 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { ensureRegistrySchema } from "./registry-schema.ts";
 import { REVOKE_CLOCK_TOLERANCE_MS } from "./registry-subscriptions.ts";
+import { sameText, type OAuthTakeRefusal } from "./registry-oauth.ts";
 import {
   REGISTRY_XAA_SCHEMA,
   toOAuth2Token,
@@ -231,16 +232,13 @@ export class RegistryXaa extends DurableObject<Env> {
   }
 
   /**
-   * Take (read and delete) a pending sign-in, but only for the browser that started it (as the
-   * OAuth 1.0a `takeOAuthRequest`): another browser, or none, spends nothing. A callback works
-   * once; an expired one reads as missing.
+   * Take (read and delete) a pending sign-in, but only for the browser that started it: another
+   * browser (or none) spends nothing. A callback works once; an expired one reads as missing.
    */
-  takeOAuth2Request(state: string, browserHash: string, nowMs: number): OAuth2RequestRow | "missing" | "other_browser" {
+  takeOAuth2Request(state: string, browserHash: string, nowMs: number): OAuth2RequestRow | OAuthTakeRefusal {
     const found = this.sql.exec("SELECT browser_hash, expires_at_ms FROM oauth2_requests WHERE state = ?", state).toArray()[0];
     if (found === undefined || Number(found.expires_at_ms) <= nowMs) return "missing";
-    const a = new TextEncoder().encode(String(found.browser_hash));
-    const b = new TextEncoder().encode(browserHash);
-    if (a.byteLength !== b.byteLength || !crypto.subtle.timingSafeEqual(a, b)) return "other_browser";
+    if (!sameText(String(found.browser_hash), browserHash)) return "other_browser";
     const r = this.sql.exec("DELETE FROM oauth2_requests WHERE state = ? RETURNING *", state).toArray()[0];
     if (r === undefined) return "missing";
     return {

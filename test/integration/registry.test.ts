@@ -16,7 +16,7 @@ const T2 = "2026-03-10T14:00:00.000Z";
 const hook = { id: "1001", url: "https://edge.example/webhooks/reg", valid: true, created_at: T0 };
 
 function envelope(app: string, type: string, event: unknown): Envelope {
-  return { id: `${type}:1`, event_key: `${type}:1`, app, type, format: "aaa", for_user_id: null, created_at: null, received_at: T1, event, delivery_id: "d" };
+  return { id: `${type}:1`, event_key: `${type}:1`, app, type, format: "aaa", activity: type, object_key: `${type}:1`, for_user_id: null, created_at: null, received_at: T1, event, delivery_id: "d" };
 }
 
 /** Make webhook `w` known good at `okAt`, invalid just after, valid again at `upAt`: one closed gap [okAt, upAt]. */

@@ -98,39 +98,38 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
     expect(replay.status).toBe(400);
   });
 
-  it("an invite is held by the sign-in that started it, used up when it completes, given back when it fails", async () => {
+  it("an invite is held from the start: a used or in-progress invite starts nothing; a denied flow gives it back", async () => {
     const t = await setup();
     const inv = await t.invite("posts");
-    const go = new URL(inv.url);
-    go.searchParams.set("go", "1");
+    const go = (url: string) => { const u = new URL(url); u.searchParams.set("go", "1"); return u.href; };
     const first = await t.begin(inv.url);
-    // Held: another browser cannot start with it meanwhile.
-    const held = await t.get(go.href);
+    const held = await t.get(go(inv.url));
     expect(held.status).toBe(403);
     expect(((await held.json()) as { error: { code: string } }).error.code).toBe("invite_used");
-    // The user denies on X: the invite is given back and can start again.
+    // Denied on X: the claim is released and the invite can start again.
     const state = new URL(first.location).searchParams.get("state")!;
     expect((await t.get(`https://edge.example/oauth2/${t.name}/callback?error=access_denied&state=${state}`, { cookie: first.cookie })).status).toBe(400);
-    const second = await t.begin(inv.url);
-    expect((await t.get(t.x.authorize(second.location, ALICE), { cookie: second.cookie })).status).toBe(200);
-    // Used up: it starts nothing more.
-    expect((await t.get(go.href)).status).toBe(403);
+    const again = await t.begin(inv.url);
+    expect((await t.get(t.x.authorize(again.location, ALICE), { cookie: again.cookie })).status).toBe(200);
+    const used = await t.get(go(inv.url));
+    expect(used.status).toBe(403);
+    expect(((await used.json()) as { error: { code: string } }).error.code).toBe("invite_used");
+    expect(await t.registry.getOAuth2Token("42")).toBeNull();
   });
 
-  it("without the browser's cookie, or with another browser's, the callback is refused and spends nothing", async () => {
+  it("without the browser's cookie, or with another browser's, the callback is refused and nothing is stored", async () => {
     const t = await setup();
-    const start = `https://edge.example/oauth2/${t.name}/start?profile=posts`;
-    const mine = await t.begin(start, ADMIN);
-    const other = await t.begin(start, ADMIN);
+    const mine = await t.begin((await t.invite("posts")).url);
+    const other = await t.begin((await t.invite("posts")).url);
     const back = t.x.authorize(mine.location, ALICE);
     expect((await t.get(back)).status).toBe(400);
     const res = await t.get(back, { cookie: other.cookie });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("another browser");
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("oauth_refused");
     expect(await t.registry.getOAuth2Token(ALICE)).toBeNull();
-    // The pending sign-in is intact for its own browser.
+    // Nothing was spent: the browser that started it still completes the sign-in.
     expect((await t.get(back, { cookie: mine.cookie })).status).toBe(200);
-    expect((await t.registry.getOAuth2Token(ALICE))?.status).toBe("active");
+    expect(await t.registry.getOAuth2Token(ALICE)).not.toBeNull();
   });
 
   it("a code whose PKCE challenge does not match the verifier is refused by X: nothing stored, nothing subscribed", async () => {
@@ -154,9 +153,7 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
     const res = await t.get(`https://edge.example/oauth2/${t.name}/callback?error=access_denied&state=${state}`, { cookie });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain("not granted");
-    // The pending sign-in is gone: X's code for it, had the user consented, would be refused.
-    const late = await t.get(t.x.authorize(location, ALICE), { cookie });
-    expect(((await late.json()) as { error: { message: string } }).error.message).toContain("expired or was already completed");
+    expect(await t.registry.takeOAuth2Request(state, "0".repeat(64), Date.now())).toBe("missing");
   });
 
   it("without an invite the start is refused; an invite with two profiles must name one", async () => {
@@ -197,7 +194,7 @@ describe("admin API for XAA profiles and users", () => {
     expect((await t.adminCall("DELETE", `/xaa/subscriptions/${bob!.subscription_id}`)).status).toBe(200);
     expect(t.x.subs.has(bob!.subscription_id)).toBe(false);
     expect((await t.adminCall("DELETE", "/xaa/subscriptions/123")).status).toBe(404);
-    const users = (await (await t.adminCall("GET", "/xaa/users")).json()) as { users: { user_id: string }[]; app_level: { event_type: string }[]; next_after: string | null };
+    const users = (await (await t.adminCall("GET", "/xaa/users")).json()) as { users: unknown[]; app_level: { event_type: string }[]; next_after: string | null };
     expect(users.app_level.map((a) => a.event_type)).toStrictEqual(["oauth.revoke"]);
     // Both users' subscriptions are gone and neither has a grant: nobody is listed.
     expect(users.users).toStrictEqual([]);

@@ -101,6 +101,12 @@ describe("apps", () => {
     });
   });
 
+  it("reads APPS migrating (cross-API dedup), absent unless true", () => {
+    const c = parseConfig({ ...BASE, APPS: '[{"name":"default","migrating":true},{"name":"b","migrating":false}]', X_CONSUMER_SECRET_B: "x" });
+    expect(c.apps.get("default")?.migrating).toBe(true);
+    expect(c.apps.get("b")).not.toHaveProperty("migrating");
+  });
+
   it("secretName suffixes upper-cased app names, bare for default", () => {
     expect(secretName("X_CONSUMER_SECRET", "default")).toBe("X_CONSUMER_SECRET");
     expect(secretName("X_CONSUMER_SECRET", "acme-prod")).toBe("X_CONSUMER_SECRET_ACME_PROD");
@@ -130,6 +136,7 @@ describe("each bad setting is named, and no secret value appears in the message"
     ["bad flavour", { ...BASE, APPS: '[{"name":"default","flavour":"v3"}]' }, "APPS[0].flavour"],
     ["premium without env", { ...BASE, APPS: '[{"name":"default","flavour":"v1.1-premium"}]' }, "APPS[0].env_name"],
     ["bad collapse flag", { ...BASE, APPS: '[{"name":"default","collapse_across_users":"yes"}]' }, "APPS[0].collapse_across_users"],
+    ["bad migrating flag", { ...BASE, APPS: '[{"name":"default","migrating":1}]' }, "APPS[0].migrating"],
     ["bad webhook_url", { ...BASE, APPS: '[{"name":"default","webhook_url":"ftp://x"}]' }, "APPS[0].webhook_url"],
     ["MAX_BODY_BYTES not a number", { ...BASE, MAX_BODY_BYTES: "1MB" }, "MAX_BODY_BYTES"],
     ["MAX_BODY_BYTES too small", { ...BASE, MAX_BODY_BYTES: "10" }, "MAX_BODY_BYTES"],

@@ -21,6 +21,12 @@ export interface ConsumedEnvelope {
   event_key: string;
   type: string;
   format: "aaa" | "xaa" | "unknown";
+  /** Same for one event through AAA and XAA (`post.create`, `like.create`, `dm.received`, ...). */
+  activity: string;
+  /** The X object the event is about, equal through both APIs (`post:<id>`, `dm:<id>`, ...). */
+  object_key: string;
+  /** Only on `like.create`. */
+  direction?: "inbound" | "outbound";
   app: string;
   for_user_id: string | null;
   created_at: string | null;

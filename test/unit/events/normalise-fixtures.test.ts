@@ -224,7 +224,50 @@ const EXPECTED: Record<string, () => Expected> = {
     extras: [],
     eventAt: (b) => b["data"],
   }),
+  "xaa.follow.unfollow.json": () => xaa("follow.unfollow", "1111111111111111111", "-4233426745281461957", null, []),
+  "xaa.dm.sent.json": () =>
+    // The wrapped legacy DM's created_timestamp.
+    xaa("dm.sent", "1111111111111111111", "-3577827201104920132", "2026-07-24T21:15:50.704Z", []),
+  // The like's own timestamp_ms (…45.236Z), not payload.created_at (…45.000Z, the liked post's).
+  "xaa.like.create.json": () =>
+    xaa("like.create", "1111111111111111111", "-3402274206530057851", "2026-07-24T21:12:45.236Z", ["includes"]),
+  // filter is {}: no user scope; the time is payload.date_time.
+  "xaa.oauth.revoke.json": () => ({
+    type: "oauth.revoke",
+    format: "xaa",
+    id: "oauth.revoke:5934540941047412905",
+    event_key: "oauth.revoke:5934540941047412905",
+    for_user_id: null,
+    created_at: "2026-07-23T21:44:05.000Z",
+    extras: [],
+    eventAt: (b) => b["data"],
+  }),
+  "xaa.post.delete.json": () => xaa("post.delete", "1111111111111111111", "-2781149976877970683", null, ["includes"]),
+  "xaa.post.mention.create.json": () =>
+    xaa("post.mention.create", "1111111111111111111", "2080765813578191303", "2026-07-24T21:23:23.000Z", ["includes"]),
+  "xaa.post.reply.create.json": () =>
+    xaa("post.reply.create", "1111111111111111111", "3091827364059182736", "2026-08-12T18:00:00.000Z", ["includes"]),
 };
+
+/** An XAA example scoped by `filter.user_id`, keyed by `event_uuid`. */
+function xaa(
+  type: string,
+  forUser: string,
+  uuid: string,
+  createdAt: string | null,
+  extras: Expected["extras"],
+): Expected {
+  return {
+    type,
+    format: "xaa",
+    id: `${type}:${forUser}:${uuid}`,
+    event_key: `${type}:${uuid}`,
+    for_user_id: forUser,
+    created_at: createdAt,
+    extras,
+    eventAt: (b) => b["data"],
+  };
+}
 
 const EXTRA_SOURCE: Record<"users" | "apps" | "includes", (b: Record<string, unknown>) => unknown> = {
   users: (b) => b["users"],
@@ -238,7 +281,7 @@ const payloadFiles = Object.keys(FIXTURES)
 
 describe("normaliseDelivery on X's documented payloads", () => {
   it("has an expectation for every fixture file (and a fixture for every expectation)", () => {
-    expect(payloadFiles.length).toBe(21);
+    expect(payloadFiles.length).toBe(28);
     expect([...payloadFiles].sort()).toEqual(Object.keys(EXPECTED).sort());
   });
 

@@ -9,6 +9,8 @@ function envelope(forUser: string | null, eventKey = "tweet_create_events:192446
     app: "default",
     type: "tweet_create_events",
     format: "aaa",
+    activity: "post.create",
+    object_key: "post:1924465506158878979",
     for_user_id: forUser,
     created_at: null,
     received_at: "2026-11-24T12:00:00.000Z",

@@ -6,7 +6,7 @@ import complete from "../../fixtures/payloads/replay_job_status.complete.json";
 import incomplete from "../../fixtures/payloads/replay_job_status.incomplete.json";
 
 function envelope(type: string, event: unknown): Envelope {
-  return { id: `${type}:x`, event_key: `${type}:x`, app: "acme", type, format: "aaa", for_user_id: null, created_at: null, received_at: "2026-01-01T00:00:00.000Z", event, delivery_id: "d1" };
+  return { id: `${type}:x`, event_key: `${type}:x`, app: "acme", type, format: "aaa", activity: type, object_key: `${type}:x`, for_user_id: null, created_at: null, received_at: "2026-01-01T00:00:00.000Z", event, delivery_id: "d1" };
 }
 
 describe("controlActions", () => {
