@@ -33,7 +33,8 @@ Commands:
                                       a Sign in with X invite link (XAA apps: OAuth 2.0, for
                                       profile P, whose event types the consent page lists)
   xaa status                          XAA tier, cap, counts per type and users, profiles
-  xaa users                           every user: consent state, subscriptions per type
+  xaa users [--limit N] [--after USER_ID]
+                                      users a page at a time: consent state, subscriptions per type
   xaa user USER_ID                    one user
   xaa subscribe USER_ID --profile P   one XAA subscription per type of profile P
   xaa unsubscribe USER_ID [--types T1,T2] [--forget]
@@ -92,6 +93,7 @@ const OPTIONS = {
   direction: { type: "string" },
   tag: { type: "string" },
   forget: { type: "boolean" },
+  after: { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -196,8 +198,13 @@ function planXaa(base: string, sub: string | undefined, rest: readonly string[],
   switch (sub) {
     case "status":
       return { method: "GET", path: base };
-    case "users":
-      return { method: "GET", path: `${base}/users` };
+    case "users": {
+      const q = new URLSearchParams();
+      if (v.limit !== undefined) q.set("limit", v.limit);
+      if (v.after !== undefined) q.set("after", v.after);
+      const qs = q.toString();
+      return { method: "GET", path: `${base}/users${qs ? `?${qs}` : ""}` };
+    }
     case "user":
       return { method: "GET", path: `${base}/users/${id("USER_ID")}` };
     case "subscribe":
