@@ -29,7 +29,22 @@ Commands:
   replay --from ISO --to ISO          request a Replay job for a window (UTC)
   replay list                         replay jobs and their state
   revalidate [--force]                run the webhook revalidation now
-  invite [--ttl SECONDS]              a Sign in with X invite link
+  invite [--ttl SECONDS] [--profile P]
+                                      a Sign in with X invite link (XAA apps: OAuth 2.0, for
+                                      profile P, whose event types the consent page lists)
+  xaa status                          XAA tier, cap, counts per type and users, profiles
+  xaa users                           every user: consent state, subscriptions per type
+  xaa user USER_ID                    one user
+  xaa subscribe USER_ID --profile P   one XAA subscription per type of profile P
+  xaa unsubscribe USER_ID [--types T1,T2] [--forget]
+                                      delete the user's XAA subscriptions (only those types;
+                                      --forget also drops the OAuth 2.0 grant)
+  xaa delete SUBSCRIPTION_ID          delete one recorded XAA subscription at X
+  xaa reconcile                       compare with X's list now (re-create lost, record X-only)
+  xaa refresh                         refresh OAuth 2.0 grants that expire soon
+  xaa profiles                        the app's profiles (APPS and admin-made)
+  xaa profile-put NAME --types T1,T2 [--direction inbound|outbound] [--tag TAG]
+  xaa profile-delete NAME             delete an admin-made profile
   dead-letters list [--app NAME] [--from ORIGIN] [--limit N] [--cursor C]
                                       dead letters, with counts by app and origin
                                       (all apps unless --app; --app _unknown: unknown shape;
@@ -72,6 +87,11 @@ const OPTIONS = {
   ttl: { type: "string" },
   limit: { type: "string" },
   cursor: { type: "string" },
+  profile: { type: "string" },
+  types: { type: "string" },
+  direction: { type: "string" },
+  tag: { type: "string" },
+  forget: { type: "boolean" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -135,8 +155,14 @@ export function planCall(positionals: readonly string[], v: Values): Call {
       return { method: "POST", path: `${base}/replay`, body: { from: need(v.from, "--from"), to: need(v.to, "--to") } };
     case "revalidate":
       return { method: "POST", path: `${base}/revalidate`, body: { force: v.force === true } };
-    case "invite":
-      return { method: "POST", path: `${base}/invites`, body: v.ttl ? { ttl_seconds: Number(v.ttl) } : {} };
+    case "invite": {
+      const body: Record<string, unknown> = {};
+      if (v.ttl) body.ttl_seconds = Number(v.ttl);
+      if (v.profile) body.profile = v.profile;
+      return { method: "POST", path: `${base}/invites`, body };
+    }
+    case "xaa":
+      return planXaa(`${base}/xaa`, sub, rest, v);
     case "pipeline":
       if (sub !== undefined) throw new UsageError(`pipeline takes no subcommand (got "${sub}")`);
       return { method: "GET", path: "/admin/pipeline" };
@@ -160,6 +186,48 @@ export function planCall(positionals: readonly string[], v: Values): Call {
       }
     default:
       throw new UsageError(cmd === undefined ? "no command given" : `unknown command "${cmd}"`);
+  }
+}
+
+/** `xaa ...`: the XAA subscriptions API (/admin/apps/:app/xaa). */
+function planXaa(base: string, sub: string | undefined, rest: readonly string[], v: Values): Call {
+  const id = (what: string) => encodeURIComponent(need(rest[0], what));
+  const list = (raw: string | undefined) => (raw ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
+  switch (sub) {
+    case "status":
+      return { method: "GET", path: base };
+    case "users":
+      return { method: "GET", path: `${base}/users` };
+    case "user":
+      return { method: "GET", path: `${base}/users/${id("USER_ID")}` };
+    case "subscribe":
+      return { method: "POST", path: `${base}/users/${id("USER_ID")}`, body: { profile: need(v.profile, "--profile") } };
+    case "unsubscribe": {
+      const q = new URLSearchParams();
+      if (v.types !== undefined) q.set("types", list(v.types).join(","));
+      if (v.forget === true) q.set("forget", "true");
+      const qs = q.toString();
+      return { method: "DELETE", path: `${base}/users/${id("USER_ID")}${qs ? `?${qs}` : ""}` };
+    }
+    case "delete":
+      return { method: "DELETE", path: `${base}/subscriptions/${id("SUBSCRIPTION_ID")}` };
+    case "reconcile":
+      return { method: "POST", path: `${base}/reconcile` };
+    case "refresh":
+      return { method: "POST", path: `${base}/tokens/refresh` };
+    case "profiles":
+      return { method: "GET", path: `${base}/profiles` };
+    case "profile-put": {
+      const types = list(need(v.types, "--types"));
+      const body: Record<string, unknown> = { event_types: types };
+      if (v.direction !== undefined) body.direction = v.direction;
+      if (v.tag !== undefined) body.tag = v.tag;
+      return { method: "PUT", path: `${base}/profiles/${id("NAME")}`, body };
+    }
+    case "profile-delete":
+      return { method: "DELETE", path: `${base}/profiles/${id("NAME")}` };
+    default:
+      throw new UsageError(`unknown xaa command "${sub ?? ""}" (status, users, user, subscribe, unsubscribe, delete, reconcile, refresh, profiles, profile-put, profile-delete)`);
   }
 }
 

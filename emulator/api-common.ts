@@ -6,9 +6,10 @@
  */
 import { authenticate, type Principal } from "./auth.ts";
 import type { AppDef } from "./config.ts";
-import type { Core } from "./core.ts";
+import { aaaRetired, type Core } from "./core.ts";
 import { ApiError, err, MESSAGES, v1ErrorBody, v2ErrorBody } from "./errors.ts";
 import type { Handler, Reply, Req } from "./http.ts";
+import { ProblemError, problemReply } from "./problems.ts";
 import { rateHeaders, takeRateToken } from "./rate-limit.ts";
 
 export type Style = "v1" | "v2";
@@ -29,14 +30,19 @@ export interface ManagedSpec {
   handler: (req: Req, caller: Caller) => Promise<Reply> | Reply;
 }
 
-export function renderError(style: Style, e: ApiError, headers: Record<string, string> = {}): Reply {
-  const b = style === "v1" ? v1ErrorBody(e) : v2ErrorBody(e);
+export function renderError(style: Style, e: ApiError, headers: Record<string, string> = {}, v2Codes = false): Reply {
+  const b = style === "v1" ? v1ErrorBody(e) : v2ErrorBody(e, v2Codes);
   return { status: b.status, body: b.body, contentType: b.contentType, headers };
 }
 
 function toCaller(p: Principal, spec: ManagedSpec): Caller {
   if (p.kind === "user") return p;
   if (p.kind === "app") return p;
+  // v2 AAA accepts OAuth 2.0 user tokens (since 2026-01-15); v1.1 knows only OAuth 1.0a and app bearers.
+  if (p.kind === "oauth2") {
+    if (spec.style === "v1") throw err.badBearer();
+    return { kind: "user", app: p.app, userId: p.userId, readOnly: false };
+  }
   // Consumer-only or request-token OAuth is not enough for management calls.
   if (spec.auth === "app") throw spec.replayAuth ? new ApiError(401, 32, MESSAGES.replayAppOnly) : err.userContextRequired();
   throw err.auth();
@@ -46,7 +52,8 @@ export function managed(core: Core, spec: ManagedSpec): Handler {
   return async (req) => {
     let headers: Record<string, string> = {};
     try {
-      const caller = toCaller(authenticate(req, core.state, core.config), spec);
+      if (aaaRetired(core) && /^\/(1\.1|2)\/account_activity\//.test(req.path)) return retiredReply(core, spec.style);
+      const caller = toCaller(authenticate(req, core.state, core.config, { now: core.clock.now() }), spec);
       if (!caller.app.aaaAccess) throw err.noAccess();
       const limit = core.config.rateLimits[spec.rateKey] ?? 15;
       const who = caller.kind === "user" ? caller.userId : "app";
@@ -61,11 +68,24 @@ export function managed(core: Core, spec: ManagedSpec): Handler {
       const reply = await spec.handler(req, caller);
       return { ...reply, headers: { ...headers, ...(reply.headers ?? {}) } };
     } catch (e) {
-      if (e instanceof ApiError) return renderError(spec.style, e, headers);
+      if (e instanceof ApiError) return renderError(spec.style, e, headers, core.config.v2ErrorCodes);
       console.error("[emulator] unexpected error:", e);
       return { status: 500, body: JSON.stringify({ errors: [{ code: 131, message: "Internal error" }] }), contentType: "application/json" };
     }
   };
+}
+
+/**
+ * What a retired AAA management endpoint answers (emulator's choice, docs/emulator.md): 410 Gone;
+ * v1.1 with code 251 ("This endpoint has been retired and should not be used.", X's code for
+ * retired endpoints), v2 as problem JSON pointing at the X Activity API.
+ */
+export function retiredReply(core: Core, style: Style): Reply {
+  const since = new Date(core.state.aaaRetiredAt ?? 0).toISOString();
+  if (style === "v1") {
+    return { status: 410, body: JSON.stringify({ errors: [{ code: 251, message: "This endpoint has been retired and should not be used." }] }), contentType: "application/json; charset=utf-8" };
+  }
+  return problemReply(new ProblemError("gone", `The Account Activity API was retired on ${since}. Use the X Activity API (/2/activity/subscriptions).`, { reason: "AccountActivityRetired" }));
 }
 
 /** The user whose subscription a user-context call manages (the token's user). */

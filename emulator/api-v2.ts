@@ -1,6 +1,6 @@
 /**
  * v2: /2/webhooks and /2/account_activity/... (AAA v2 and XAA share them). Bodies are wrapped in
- * `data`; errors are problem JSON with the v1.1 code kept in errors[0].code. A failed CRC on
+ * `data`; errors are problem JSON with X's reason, never a v1.1 code (unless `v2ErrorCodes`). A failed CRC on
  * register is 400 (code 214 and X's message); on PUT it is 200 `{"data":{"valid":false}}` with
  * the 214 message in `errors`.
  */
@@ -47,7 +47,8 @@ export function addV2Routes(router: Router, core: Core): void {
           minToAgeMs: core.config.replay.minToAgeMs,
         });
         if (win instanceof Error) throw win;
-        const job = startReplay(core, c.app, w, win, "v2");
+        // OpenAPI: to_date is inclusive, so the whole to_date minute is replayed (v1.1 stops before it).
+        const job = startReplay(core, c.app, w, { fromMs: win.fromMs, toMs: win.toMs + 60_000 }, "v2");
         return json(200, { data: { job_id: job.jobId, created_at: new Date(job.createdAt).toISOString() } });
       },
     }))
@@ -60,7 +61,7 @@ export function addV2Routes(router: Router, core: Core): void {
           return json(200, { data: webhookV2(await registerWebhook(core, c.app, url, "v2", null)) });
         } catch (e) {
           // X v2 answers a failed CRC or a bad URL as an invalid request (400).
-          if (e instanceof ApiError && e.code === 214 && e.message !== MESSAGES.tooManyResources) throw new ApiError(400, 214, e.message);
+          if (e instanceof ApiError && e.code === 214 && e.message !== MESSAGES.tooManyResources) throw new ApiError(400, 214, e.message, e.reason);
           throw e;
         }
       },
@@ -77,7 +78,9 @@ export function addV2Routes(router: Router, core: Core): void {
       handler: async (req, c) => {
         const outcome = await crcWebhook(core, findWebhook(core, c.app, req.params.id), "recheck");
         if (outcome.ok) return json(200, { data: { valid: true } });
-        return json(200, { data: { valid: false }, errors: [{ message: outcome.message, code: 214 }] });
+        const item: Record<string, unknown> = { message: outcome.message, reason: "CrcValidationFailed" };
+        if (core.config.v2ErrorCodes) item.code = 214;
+        return json(200, { data: { valid: false }, errors: [item] });
       },
     }))
     .add("DELETE", "/2/webhooks/:id", managed(core, {

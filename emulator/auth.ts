@@ -3,23 +3,27 @@
  * request-token context (the 3-legged flow), or an app-only bearer token. Failures throw X's
  * errors: 401 code 32 for a bad signature, unknown consumer key or token, or a replayed nonce;
  * 401 code 135 for a timestamp outside the window; 401 code 89 for an unknown bearer token;
- * 400 code 215 when there are no credentials at all.
+ * 400 code 215 when there are no credentials at all. A Bearer token that is no app's may be an
+ * OAuth 2.0 user access token (live, not expired on the virtual clock, grant not revoked).
  */
 import type { AppDef, EmulatorConfig } from "./config.ts";
 import { err } from "./errors.ts";
 import { formPairs, hmacSha1, parseOAuthHeader, signatureBaseString, signaturesEqual, type ParamPair } from "./oauth1.ts";
 import { isFormBody, type Req } from "./http.ts";
-import type { EmulatorState, RequestTokenRecord } from "./state.ts";
+import { grantKey, type EmulatorState, type RequestTokenRecord } from "./state.ts";
 
 export type Principal =
   | { kind: "user"; app: AppDef; userId: string; readOnly: boolean }
   | { kind: "app"; app: AppDef }
+  | { kind: "oauth2"; app: AppDef; userId: string; scopes: string[] }
   | { kind: "consumer"; app: AppDef; oauth: Record<string, string> }
   | { kind: "request-token"; app: AppDef; token: string; record: RequestTokenRecord; oauth: Record<string, string> };
 
 export interface AuthOptions {
   /** Accept an oauth_token that is a request token (POST oauth/access_token). */
   requestToken?: boolean;
+  /** Virtual now (ms): OAuth 2.0 user tokens past their expiry are refused. Default: real time. */
+  now?: number;
 }
 
 export function authenticate(req: Req, state: EmulatorState, config: EmulatorConfig, options: AuthOptions = {}): Principal {
@@ -33,8 +37,15 @@ export function authenticate(req: Req, state: EmulatorState, config: EmulatorCon
       // not percent-encoded: compare as given
     }
     const app = state.appByBearer(token) ?? state.appByBearer(decoded);
-    if (!app) throw err.badBearer();
-    return { kind: "app", app };
+    if (app) return { kind: "app", app };
+    // An OAuth 2.0 user access token travels as a Bearer token too.
+    const t = state.oauth2Tokens.get(token);
+    const owner = t === undefined ? undefined : state.apps.get(t.appName);
+    const now = options.now ?? Date.now();
+    if (!t || !owner || t.kind !== "access" || (t.expiresAt !== null && now >= t.expiresAt) || !state.grants.has(grantKey(t.appName, t.userId))) {
+      throw err.badBearer();
+    }
+    return { kind: "oauth2", app: owner, userId: t.userId, scopes: t.scopes };
   }
   const queryPairs = formPairs(req.rawQuery);
   const formBody = isFormBody(req) ? formPairs(req.body.toString("utf8")) : [];

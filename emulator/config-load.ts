@@ -8,6 +8,8 @@ import {
   demoWorld,
   FLAVOURS,
   TIERS,
+  XAA_RESPONSE_SHAPES,
+  XAA_TIERS,
   type AccountDef,
   type AppDef,
   type EmulatorConfig,
@@ -32,6 +34,11 @@ export interface EmulatorConfigInput {
   replay?: Partial<EmulatorSettings["replay"]>;
   auth?: Partial<EmulatorSettings["auth"]>;
   requireHttps?: boolean;
+  xaa?: { responseShape?: EmulatorSettings["xaa"]["responseShape"]; maxSubscriptions?: Partial<EmulatorSettings["xaa"]["maxSubscriptions"]> };
+  oauth2?: Partial<EmulatorSettings["oauth2"]>;
+  v2ErrorCodes?: boolean;
+  /** When AAA is retired on the virtual clock: epoch ms or an ISO date; null: never. */
+  aaaRetiredAt?: number | string | null;
   clock?: { start?: number | string; scale?: number };
 }
 
@@ -69,7 +76,19 @@ export function completeApp(input: Partial<AppDef>, defaults?: AppDef): AppDef {
     aaaAccess: input.aaaAccess ?? defaults?.aaaAccess ?? true,
     replayEnabled: input.replayEnabled ?? defaults?.replayEnabled ?? true,
     deniedUserIds: input.deniedUserIds ?? defaults?.deniedUserIds ?? [],
+    clientId: input.clientId ?? defaults?.clientId ?? `emulator-${name}-client-id`,
+    clientSecret: input.clientSecret ?? defaults?.clientSecret ?? `emulator-${name}-client-secret`,
+    clientType: input.clientType ?? defaults?.clientType ?? "confidential",
+    callbackUrls: input.callbackUrls ?? defaults?.callbackUrls ?? [],
   };
+  if (app.clientType !== "confidential" && app.clientType !== "public") throw new EmulatorConfigError(`app ${name}: clientType must be confidential or public`);
+  const xaaTier = input.xaaTier ?? defaults?.xaaTier;
+  if (xaaTier !== undefined) {
+    if (!XAA_TIERS.includes(xaaTier)) throw new EmulatorConfigError(`app ${name}: xaaTier must be one of ${XAA_TIERS.join(", ")}`);
+    app.xaaTier = xaaTier;
+  }
+  const cap = input.maxXaaSubscriptions ?? defaults?.maxXaaSubscriptions;
+  if (cap !== undefined) app.maxXaaSubscriptions = cap;
   const envName = input.envName ?? defaults?.envName;
   if (envName !== undefined) app.envName = envName;
   if (flavour === "v1.1-premium" && app.envName === undefined) {
@@ -141,6 +160,11 @@ export function buildConfig(input: EmulatorConfigInput = {}): EmulatorConfig {
     if (!Number.isFinite(ms)) throw new EmulatorConfigError("clock.start must be epoch ms or an ISO date");
     clock.start = ms;
   }
+  const xaa: EmulatorSettings["xaa"] = {
+    responseShape: input.xaa?.responseShape ?? d.xaa.responseShape,
+    maxSubscriptions: { ...d.xaa.maxSubscriptions, ...(input.xaa?.maxSubscriptions ?? {}) },
+  };
+  if (!XAA_RESPONSE_SHAPES.includes(xaa.responseShape)) throw new EmulatorConfigError(`xaa.responseShape must be one of ${XAA_RESPONSE_SHAPES.join(", ")}`);
   return {
     apps,
     users,
@@ -153,8 +177,20 @@ export function buildConfig(input: EmulatorConfigInput = {}): EmulatorConfig {
     replay: { ...d.replay, ...(input.replay ?? {}) },
     auth: { ...d.auth, ...(input.auth ?? {}) },
     requireHttps: input.requireHttps ?? d.requireHttps,
+    xaa,
+    oauth2: { ...d.oauth2, ...(input.oauth2 ?? {}) },
+    v2ErrorCodes: input.v2ErrorCodes ?? d.v2ErrorCodes,
+    aaaRetiredAt: parseInstant(input.aaaRetiredAt, "aaaRetiredAt"),
     clock,
   };
+}
+
+/** epoch ms or an ISO date to epoch ms; null/undefined: null. */
+export function parseInstant(v: number | string | null | undefined, what: string): number | null {
+  if (v === undefined || v === null) return null;
+  const ms = typeof v === "number" ? v : Date.parse(v);
+  if (!Number.isFinite(ms)) throw new EmulatorConfigError(`${what} must be epoch ms or an ISO date`);
+  return ms;
 }
 
 /** Read a JSON config file (same shape as EmulatorConfigInput). */

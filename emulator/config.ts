@@ -34,7 +34,26 @@ export interface AppDef {
   replayEnabled: boolean;
   /** Users this app may not manage subscriptions for (403 code 348). */
   deniedUserIds: string[];
+  /** OAuth 2.0 client id (authorize and token endpoints). */
+  clientId: string;
+  /** OAuth 2.0 client secret (confidential clients authenticate the token endpoint with Basic auth). */
+  clientSecret: string;
+  /** public: the token endpoint takes `client_id` in the body; confidential: Basic auth required. */
+  clientType: "confidential" | "public";
+  /** OAuth 2.0 callback URLs; `redirect_uri` must be one of them exactly. Empty: any http(s) URL (emulator). */
+  callbackUrls: string[];
+  /** XAA package tier (subscription cap). Default: self-serve for sandbox/pay-per-use accounts, else enterprise. */
+  xaaTier?: XaaTier;
+  /** Overrides the tier's XAA subscription cap for this app. */
+  maxXaaSubscriptions?: number;
 }
+
+export const XAA_TIERS = ["self-serve", "enterprise", "partner"] as const;
+export type XaaTier = (typeof XAA_TIERS)[number];
+
+/** Where X's pages disagree on the XAA subscription response shape (PROTOCOL.md): pick one. */
+export const XAA_RESPONSE_SHAPES = ["openapi", "flat", "reference"] as const;
+export type XaaResponseShape = (typeof XAA_RESPONSE_SHAPES)[number];
 
 export interface UserDef {
   id: string;
@@ -104,6 +123,22 @@ export interface EmulatorSettings {
   };
   /** Refuse non-https webhook URLs (X does; the emulator accepts http for local receivers). */
   requireHttps: boolean;
+  xaa: {
+    /** openapi: {"data":{"subscription":{...}}}; flat: the quickstart's {"data":{...}}; reference: nested plus totals. */
+    responseShape: XaaResponseShape;
+    /** Subscription caps per XAA tier. X: 1,500 / 75,000 / 150,000. */
+    maxSubscriptions: Record<XaaTier, number>;
+  };
+  oauth2: {
+    /** Access token lifetime. X: 2 hours (expires_in 7200). */
+    accessTokenTtlMs: number;
+    /** Authorization code lifetime. X: 30 seconds. */
+    codeTtlMs: number;
+  };
+  /** Add the v1.1 code to v2 problem errors (X does not; for clients written against the old emulator). */
+  v2ErrorCodes: boolean;
+  /** Virtual time (epoch ms) at which AAA is retired; null: never. X: 2027-01-01T00:00:00Z. */
+  aaaRetiredAt: number | null;
   /** Clock: scale 0 = only /_emulator/clock/advance moves time; 1 = real time. */
   clock: { start?: number; scale: number };
 }
@@ -132,7 +167,11 @@ export const RATE_LIMIT_DEFAULTS: Record<string, number> = {
   "v2.webhooks.list": 450,
   "v2.webhooks.recheck": 450,
   "v2.webhooks.delete": 450,
-  "v2.replay": 5,
+  "v2.replay": 100,
+  "xaa.subscriptions.create": 500,
+  "xaa.subscriptions.list": 500,
+  "xaa.subscriptions.update": 500,
+  "xaa.subscriptions.delete": 500,
   "v2.subscriptions.create": 500,
   "v2.subscriptions.check": 500,
   "v2.subscriptions.delete": 500,
@@ -167,6 +206,10 @@ export function defaultSettings(): EmulatorSettings {
     },
     auth: { timestampWindowSec: 300 },
     requireHttps: false,
+    xaa: { responseShape: "openapi", maxSubscriptions: { "self-serve": 1500, enterprise: 75_000, partner: 150_000 } },
+    oauth2: { accessTokenTtlMs: 2 * HOUR, codeTtlMs: 30_000 },
+    v2ErrorCodes: false,
+    aaaRetiredAt: null,
     clock: { scale: 1 },
   };
 }
@@ -192,6 +235,10 @@ export function demoWorld(): Pick<EmulatorConfig, "apps" | "users" | "accounts">
       aaaAccess: true,
       replayEnabled: true,
       deniedUserIds: [],
+      clientId: `emulator-${name}-client-id`,
+      clientSecret: `emulator-${name}-client-secret`,
+      clientType: "confidential",
+      callbackUrls: [],
     };
     if (envName !== undefined) def.envName = envName;
     return def;
@@ -228,4 +275,15 @@ export function accountLimits(config: EmulatorSettings, account: AccountDef): Ti
     webhooks: account.maxWebhooks ?? t.webhooks,
     subscriptionsPerWebhook: account.maxSubscriptionsPerWebhook ?? t.subscriptionsPerWebhook,
   };
+}
+
+/** An app's XAA subscription cap: its own override, else its tier's (tier from the account when unset). */
+export function xaaCap(config: EmulatorSettings, app: AppDef, account: AccountDef | undefined): number {
+  if (app.maxXaaSubscriptions !== undefined) return app.maxXaaSubscriptions;
+  const tier = app.xaaTier ?? (account?.tier === "enterprise" || account === undefined ? "enterprise" : "self-serve");
+  return config.xaa.maxSubscriptions[tier];
+}
+
+export function xaaTierOf(app: AppDef, account: AccountDef | undefined): XaaTier {
+  return app.xaaTier ?? (account?.tier === "enterprise" || account === undefined ? "enterprise" : "self-serve");
 }

@@ -76,10 +76,19 @@ export function addControlRoutes(router: Router, core: Core, hooks: ControlHooks
       ),
     )
     .add("GET", `${C}/deliveries`, (req) =>
-      json(200, filterBy(core.state.deliveries, req, { webhook_id: "webhookId", for_user_id: "forUserId", event_type: "eventType", app: "appName", replay_job_id: "replayJobId" })),
+      json(200, filterBy(core.state.deliveries, req, {
+        webhook_id: "webhookId",
+        for_user_id: "forUserId",
+        event_type: "eventType",
+        app: "appName",
+        replay_job_id: "replayJobId",
+        api: "api",
+        subscription_id: "subscriptionId",
+        outcome: "outcome",
+      })),
     )
     .add("GET", `${C}/crc`, (req) => json(200, filterBy(core.state.crcChecks, req, { webhook_id: "webhookId", app: "appName", reason: "reason" })))
-    .add("GET", `${C}/events`, (req) => json(200, filterBy(core.state.events, req, { webhook_id: "webhookId", for_user_id: "forUserId", event_type: "eventType" })))
+    .add("GET", `${C}/events`, (req) => json(200, filterBy(core.state.events, req, { webhook_id: "webhookId", for_user_id: "forUserId", event_type: "eventType", api: "api", subscription_id: "subscriptionId" })))
     .add("GET", `${C}/replays`, () => json(200, [...core.state.replayJobs.values()]))
     .add("POST", `${C}/events`, async (req) => {
       try {

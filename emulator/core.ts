@@ -13,3 +13,8 @@ export interface Core {
 export function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
+
+/** AAA is past its retirement date on the virtual clock (deliveries stop, management answers 410). */
+export function aaaRetired(core: Core): boolean {
+  return core.state.aaaRetiredAt !== null && core.clock.now() >= core.state.aaaRetiredAt;
+}

@@ -8,14 +8,17 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Activity } from "./activity.ts";
-import type { Core } from "./core.ts";
+import { aaaRetired, type Core } from "./core.ts";
 import { sha256Signature } from "./crc.ts";
+import { revokeGrant } from "./oauth2-store.ts";
 import type { DeliveryAttempt, Webhook } from "./state.ts";
+import { envelope, matches } from "./xaa-events.ts";
+import { requiredScope } from "./xaa-types.ts";
 
 /** One delivery to make: what every attempt at it records, before it is attempted. */
 export type DeliveryJob = Pick<
   DeliveryAttempt,
-  "deliveryId" | "webhookId" | "appName" | "url" | "forUserId" | "eventType" | "body" | "replayJobId"
+  "deliveryId" | "webhookId" | "appName" | "url" | "forUserId" | "eventType" | "api" | "subscriptionId" | "body" | "replayJobId"
 >;
 
 export interface PostResult {
@@ -93,6 +96,8 @@ export async function attemptDelivery(core: Core, job: DeliveryJob, attempt: num
     url: webhook.url,
     forUserId: job.forUserId,
     eventType: job.eventType,
+    api: job.api,
+    subscriptionId: job.subscriptionId,
     attempt,
     at,
     status: result.status,
@@ -118,35 +123,52 @@ export interface FanOutResult {
   app: string;
   for_user_id: string | null;
   event_type: string;
+  api: "aaa" | "xaa";
+  /** The XAA subscription delivered for (null for AAA). */
+  subscription_id: string | null;
   /** First attempt's HTTP status (null: no answer or not sent because the webhook is invalid). */
   status: number | null;
   outcome: string;
 }
 
-/** Store and deliver an activity to every webhook subscribed to a user it involves. */
+/**
+ * Store and deliver an activity: AAA items to every webhook with an AAA subscription to a user
+ * involved (until AAA is retired), and each XAA event to every matching XAA subscription that
+ * names a webhook, with that subscription's filter and tag. A revoke then drops the user's AAA
+ * subscriptions, OAuth 2.0 grant and tokens, and private XAA subscriptions for the app(s).
+ */
 export async function deliverActivity(core: Core, activity: Activity): Promise<FanOutResult[]> {
   const now = core.clock.now();
-  const jobs: { job: DeliveryJob; webhook: Webhook }[] = [];
-  for (const item of activity.items) {
-    for (const webhook of core.state.webhooks.values()) {
-      if (!webhook.subscriptions.has(item.userId)) continue;
-      if (item.appName !== null && webhook.appName !== item.appName) continue;
-      const app = core.state.apps.get(webhook.appName);
-      if (!app) continue;
-      const body = app.flavour === "xaa" ? item.xaaBody : item.aaaBody;
-      if (body === null) continue;
-      const forUserId = item.eventType === "user_event" ? null : item.userId;
-      const eventId = core.state.nextId(now);
-      // Stored even while the webhook is invalid: Replay can recover the gap later.
-      core.state.events.push({ id: eventId, webhookId: webhook.id, forUserId, eventType: item.eventType, body, createdAt: now });
-      jobs.push({
-        webhook,
-        job: { deliveryId: eventId, webhookId: webhook.id, appName: app.name, url: webhook.url, forUserId, eventType: item.eventType, body, replayJobId: null },
-      });
+  const jobs: DeliveryJob[] = [];
+  const add = (webhook: Webhook, api: "aaa" | "xaa", subscriptionId: string | null, forUserId: string | null, eventType: string, body: string): void => {
+    const eventId = core.state.nextId(now);
+    // Stored even while the webhook is invalid: Replay can recover the gap later.
+    core.state.events.push({ id: eventId, webhookId: webhook.id, api, subscriptionId, forUserId, eventType, body, createdAt: now });
+    jobs.push({ deliveryId: eventId, webhookId: webhook.id, appName: webhook.appName, url: webhook.url, forUserId, eventType, api, subscriptionId, body, replayJobId: null });
+  };
+  if (!aaaRetired(core)) {
+    for (const item of activity.items) {
+      for (const webhook of core.state.webhooks.values()) {
+        if (!webhook.subscriptions.has(item.userId)) continue;
+        if (item.appName !== null && webhook.appName !== item.appName) continue;
+        const app = core.state.apps.get(webhook.appName);
+        if (!app) continue;
+        const body = app.flavour === "xaa" ? item.xaaBody : item.aaaBody;
+        if (body === null) continue;
+        add(webhook, "aaa", null, item.eventType === "user_event" ? null : item.userId, item.eventType, body);
+      }
+    }
+  }
+  for (const ev of activity.xaa) {
+    for (const sub of core.state.xaaSubscriptions.values()) {
+      if (sub.webhookId === null || !matches(sub, ev)) continue;
+      const webhook = core.state.webhooks.get(sub.webhookId);
+      if (!webhook || webhook.appName !== sub.appName) continue;
+      add(webhook, "xaa", sub.id, ev.userId, ev.eventType, envelope(ev, sub.filter, sub.tag));
     }
   }
   const results = await Promise.all(
-    jobs.map(async ({ job }): Promise<FanOutResult> => {
+    jobs.map(async (job): Promise<FanOutResult> => {
       const rec = await attemptDelivery(core, job, 1, true);
       return {
         delivery_id: job.deliveryId,
@@ -154,14 +176,24 @@ export async function deliverActivity(core: Core, activity: Activity): Promise<F
         app: job.appName,
         for_user_id: job.forUserId,
         event_type: job.eventType,
+        api: job.api,
+        subscription_id: job.subscriptionId,
         status: rec?.status ?? null,
         outcome: rec?.outcome ?? "not_sent_invalid_webhook",
       };
     }),
   );
   if (activity.revoke) {
+    const { userId, appName } = activity.revoke;
     for (const w of core.state.webhooks.values()) {
-      if (activity.revoke.appName === null || w.appName === activity.revoke.appName) w.subscriptions.delete(activity.revoke.userId);
+      if (appName === null || w.appName === appName) w.subscriptions.delete(userId);
+    }
+    for (const app of core.state.apps.values()) {
+      if (appName !== null && app.name !== appName) continue;
+      revokeGrant(core, app.name, userId);
+      for (const [id, sub] of core.state.xaaSubscriptions) {
+        if (sub.appName === app.name && sub.filter.user_id === userId && requiredScope(sub.eventType) !== null) core.state.xaaSubscriptions.delete(id);
+      }
     }
   }
   return results;

@@ -1,6 +1,6 @@
 /**
  * X's error catalogue and the two wire shapes: v1.1 `{"errors":[{"code","message"}]}` and v2
- * problem JSON (`errors[0]` keeps the v1.1 code where there is one). Messages are the seeds'
+ * problem JSON (no v1.1 code unless the `v2ErrorCodes` setting asks for it; a `reason` instead). Messages are the seeds'
  * (../shared/seeds/000_*.txt) or X's Replay table, byte for byte, curly apostrophes included.
  */
 
@@ -33,10 +33,13 @@ export const MESSAGES = {
 export class ApiError extends Error {
   readonly status: number;
   readonly code: number | undefined;
-  constructor(status: number, code: number | undefined, message: string) {
+  /** v2's name for this failure where the code alone is ambiguous (e.g. 214 for webhooks vs subscriptions). */
+  reason: string | undefined;
+  constructor(status: number, code: number | undefined, message: string, reason?: string) {
     super(message);
     this.status = status;
     this.code = code;
+    this.reason = reason;
   }
 }
 
@@ -52,6 +55,8 @@ export const err = {
   webhookNotFound: (): ApiError => new ApiError(404, 34, MESSAGES.webhookNotFound),
   pageNotFound: (): ApiError => new ApiError(404, 34, MESSAGES.pageDoesNotExist),
   tooMany: (): ApiError => new ApiError(403, 214, MESSAGES.tooManyResources),
+  tooManySubscriptions: (): ApiError => new ApiError(403, 214, MESSAGES.tooManyResources, "SubscriptionLimitExceeded"),
+  duplicateUrl: (): ApiError => new ApiError(403, 214, MESSAGES.urlRequirements, "DuplicateUrlFailed"),
   url: (message: string = MESSAGES.urlRequirements): ApiError => new ApiError(403, 214, message),
   rateLimit: (): ApiError => new ApiError(429, 88, MESSAGES.rateLimit),
 };
@@ -73,13 +78,38 @@ const PROBLEM: Record<number, { title: string; type: string }> = {
   403: { title: "Forbidden", type: "https://api.x.com/2/problems/client-forbidden" },
   404: { title: "Not Found Error", type: "https://api.x.com/2/problems/resource-not-found" },
   409: { title: "Conflict", type: "https://api.x.com/2/problems/conflict" },
+  410: { title: "Gone", type: "https://api.x.com/2/problems/resource-unavailable" },
   429: { title: "Too Many Requests", type: "about:blank" },
 };
 
-export function v2ErrorBody(e: ApiError): ErrorBody {
+/** The reason names X's v2 quickstarts use, for the v1.1 codes they replace. */
+function v2Reason(e: ApiError): string | undefined {
+  if (e.reason !== undefined) return e.reason;
+  switch (e.code) {
+    case 214:
+      if (e.message === MESSAGES.tooManyResources) return "WebhookLimitExceeded";
+      return e.message === MESSAGES.urlRequirements ? "UrlValidationFailed" : "CrcValidationFailed";
+    case 34:
+      return "WebhookIdInvalid";
+    case 355:
+      return "ReplayConflictError";
+    case 88:
+      return "RateLimitExceeded";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * v2 problem JSON. X's v2 never sends v1.1 codes; `keepCode` (setting `v2ErrorCodes`) adds the
+ * v1.1 code to errors[0] for clients written against the emulator's older behaviour.
+ */
+export function v2ErrorBody(e: ApiError, keepCode = false): ErrorBody {
   const p = PROBLEM[e.status] ?? { title: "Error", type: "about:blank" };
   const item: Record<string, unknown> = { message: e.message };
-  if (e.code !== undefined) item.code = e.code;
+  const reason = v2Reason(e);
+  if (reason !== undefined) item.reason = reason;
+  if (keepCode && e.code !== undefined) item.code = e.code;
   return {
     status: e.status,
     contentType: "application/problem+json",

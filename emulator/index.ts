@@ -6,3 +6,6 @@ export { buildConfig, type EmulatorConfigInput } from "./config-load.ts";
 export { oauthAuthorizationHeader, percentEncode, signatureBaseString, hmacSha1 } from "./oauth1.ts";
 export { sha256Signature } from "./crc.ts";
 export type { EmitResult } from "./control.ts";
+export type { IssuedTokens } from "./oauth2-store.ts";
+export type { XaaSubscription, XaaFilter } from "./state.ts";
+export { XAA_EVENT_TYPES, requiredScope } from "./xaa-types.ts";

@@ -62,7 +62,9 @@ export function parseOAuthHeader(header: string | undefined): Record<string, str
   if (header === undefined) return null;
   const m = /^\s*OAuth\s+(.*)$/is.exec(header);
   if (!m) return null;
-  const out: Record<string, string> = {};
+  // Parameter names are the client's: a null-prototype record keeps `__proto__` or `constructor`
+  // an ordinary parameter (signed like any other) instead of touching Object.prototype.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   const body = m[1] ?? "";
   const re = /\s*([A-Za-z0-9_.~%-]+)\s*=\s*"([^"]*)"\s*(,|$)/gy;
   let consumed = 0;

@@ -97,6 +97,10 @@ export interface TweetSpec {
   mentions: UserDef[];
   inReplyTo?: { statusId: string; user: UserDef };
   quoted?: JsonTextValue;
+  /** A quote of this post (XAA post.quote.create for its author). */
+  quotedRef?: { statusId: string; user: UserDef };
+  /** A repost of this post (XAA post.repost.create for its author). */
+  retweetOf?: { statusId: string; user: UserDef };
 }
 
 const SHORT_LIMIT = 140;
@@ -131,8 +135,10 @@ export function v1Tweet(t: TweetSpec): JsonTextValue {
     coordinates: null,
     place: null,
     contributors: null,
-    is_quote_status: t.quoted !== undefined,
-    quoted_status: t.quoted,
+    is_quote_status: t.quoted !== undefined || t.quotedRef !== undefined,
+    quoted_status_id_str: t.quotedRef?.statusId,
+    quoted_status: t.quoted ?? (t.quotedRef ? referenced(t.quotedRef) : undefined),
+    retweeted_status: t.retweetOf ? referenced(t.retweetOf) : undefined,
     extended_tweet: long ? { full_text: t.text, display_text_range: [0, chars.length], entities } : undefined,
     quote_count: 0,
     reply_count: 0,
@@ -147,18 +153,39 @@ export function v1Tweet(t: TweetSpec): JsonTextValue {
   };
 }
 
-/** v2 Post (XAA post.create payload). */
+/** The minimal v1.1 Tweet a quote or retweet embeds for the post it refers to. */
+function referenced(r: { statusId: string; user: UserDef }): JsonTextValue {
+  return { id: idNumber(r.statusId), id_str: r.statusId, text: "A post worth sharing", user: v1User(r.user) };
+}
+
+/** v2 Post (XAA post.* payloads): referenced_tweets and in_reply_to_* as in X's examples. */
 export function v2Post(t: TweetSpec): JsonTextValue {
+  const refs: JsonTextValue[] = [];
+  if (t.inReplyTo) refs.push({ type: "replied_to", id: t.inReplyTo.statusId });
+  if (t.quotedRef) refs.push({ type: "quoted", id: t.quotedRef.statusId });
+  if (t.retweetOf) refs.push({ type: "retweeted", id: t.retweetOf.statusId });
+  const mentions: JsonTextValue[] = [];
+  for (const m of t.mentions) {
+    const at = t.text.indexOf(`@${m.screenName}`);
+    if (at >= 0) mentions.push({ start: at, end: at + m.screenName.length + 1, username: m.screenName, id: m.id });
+  }
+  const chars = [...t.text].length;
   return {
     id: t.id,
     text: t.text,
     author_id: t.author.id,
     created_at: new Date(t.createdAt).toISOString(),
     conversation_id: t.inReplyTo?.statusId ?? t.id,
+    in_reply_to_tweet_id: t.inReplyTo?.statusId,
+    in_reply_to_user_id: t.inReplyTo?.user.id,
+    referenced_tweets: refs.length > 0 ? refs : undefined,
     edit_history_tweet_ids: [t.id],
+    display_text_range: [0, chars],
+    entities: mentions.length > 0 ? { mentions } : undefined,
     lang: "en",
     reply_settings: "everyone",
     possibly_sensitive: false,
+    paid_partnership: false,
     public_metrics: { retweet_count: 0, reply_count: 0, like_count: 0, quote_count: 0, bookmark_count: 0, impression_count: 0 },
   };
 }

@@ -100,7 +100,7 @@ async function runReplay(core: Core, job: ReplayJob, webhook: Webhook): Promise<
       for (const e of events) {
         const rec = await attemptDelivery(
           core,
-          { deliveryId: e.id, webhookId: webhook.id, appName: job.appName, url: webhook.url, forUserId: e.forUserId, eventType: e.eventType, body: e.body, replayJobId: job.jobId },
+          { deliveryId: e.id, webhookId: webhook.id, appName: job.appName, url: webhook.url, forUserId: e.forUserId, eventType: e.eventType, api: e.api, subscriptionId: e.subscriptionId, body: e.body, replayJobId: job.jobId },
           1,
           false,
         );
@@ -122,7 +122,7 @@ async function runReplay(core: Core, job: ReplayJob, webhook: Webhook): Promise<
     });
     await attemptDelivery(
       core,
-      { deliveryId: core.state.nextId(core.clock.now()), webhookId: webhook.id, appName: job.appName, url: webhook.url, forUserId: null, eventType: "replay_job_status", body, replayJobId: job.jobId },
+      { deliveryId: core.state.nextId(core.clock.now()), webhookId: webhook.id, appName: job.appName, url: webhook.url, forUserId: null, eventType: "replay_job_status", api: "aaa", subscriptionId: null, body, replayJobId: job.jobId },
       1,
       false,
     );

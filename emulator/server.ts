@@ -7,6 +7,10 @@ import type { AddressInfo } from "node:net";
 import { addPremiumRoutes } from "./api-premium.ts";
 import { addV11Routes } from "./api-v11.ts";
 import { addV2Routes } from "./api-v2.ts";
+import { addXaaRoutes } from "./api-xaa.ts";
+import { addXaaControlRoutes } from "./control-xaa.ts";
+import { addOAuth2Routes } from "./oauth2-flow.ts";
+import { issueTokens, recordGrant, type IssuedTokens } from "./oauth2-store.ts";
 import { Clock } from "./clock.ts";
 import { buildConfig, completeApp, completeUser, loadConfigFile, type EmulatorConfigInput } from "./config-load.ts";
 import type { AppDef, EmulatorConfig, UserDef } from "./config.ts";
@@ -15,6 +19,7 @@ import type { Core } from "./core.ts";
 import { err, v1ErrorBody } from "./errors.ts";
 import { readRequest, Router, type Reply } from "./http.ts";
 import { addOAuthRoutes } from "./oauth-flow.ts";
+import { ProblemError, problemReply } from "./problems.ts";
 import { EmulatorState } from "./state.ts";
 
 export interface StartOptions extends EmulatorConfigInput {
@@ -43,6 +48,10 @@ export interface RunningEmulator {
   settle(): Promise<void>;
   addApp(app: Partial<AppDef>): AppDef;
   addUser(user: Partial<UserDef>): UserDef;
+  /** Retire AAA at this virtual time (epoch ms; null: never), as POST /_emulator/aaa/retire. */
+  retireAaa(at: number | null): void;
+  /** A user consents to `scopes` for `app` (no browser dance): X's token response. */
+  grantOAuth2(appName: string, userId: string, scopes: string[]): IssuedTokens;
   /** Forget webhooks, events, logs and timers; keep apps and users. */
   reset(): void;
   stop(): Promise<void>;
@@ -85,6 +94,9 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   addPremiumRoutes(router, core);
   addV2Routes(router, core);
   addOAuthRoutes(router, core);
+  addXaaRoutes(router, core);
+  addOAuth2Routes(router, core);
+  addXaaControlRoutes(router, core);
   addControlRoutes(router, core, { reset, addApp: (a) => state.addApp(a), addUser: (u) => state.addUser(u) });
 
   let origin = `http://${host}:${port}`;
@@ -95,8 +107,10 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
         const req = await readRequest(message, origin);
         const found = router.match(req.method, req.path);
         if (found === null || found === "method") {
-          const b = v1ErrorBody(err.pageNotFound());
-          reply = { status: b.status, body: b.body, contentType: b.contentType };
+          // v2 paths answer in v2's problem shape, never a v1.1 code.
+          reply = req.path.startsWith("/2/")
+            ? problemReply(new ProblemError("notFound", "The requested resource could not be found."))
+            : (({ status, body, contentType }) => ({ status, body, contentType }))(v1ErrorBody(err.pageNotFound()));
         } else {
           req.params = found.params;
           reply = await found.handler(req);
@@ -132,6 +146,15 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     settle: () => clock.idle(),
     addApp,
     addUser,
+    retireAaa: (at) => {
+      state.aaaRetiredAt = at;
+    },
+    grantOAuth2: (appName, userId, scopes) => {
+      const app = state.apps.get(appName);
+      if (!app) throw new Error(`no app ${appName}`);
+      recordGrant(core, app.name, userId, scopes);
+      return issueTokens(core, app, userId, scopes);
+    },
     reset,
     stop: async () => {
       clock.stop();
@@ -150,7 +173,7 @@ function mergeInput(file: EmulatorConfigInput, inline: EmulatorConfigInput): Emu
     const merged = [...(file[k] ?? []), ...(inline[k] ?? [])];
     if (merged.length > 0) (out as Record<string, unknown>)[k] = merged;
   }
-  for (const k of ["crc", "delivery", "replay", "auth", "clock", "tiers", "rateLimits"] as const) {
+  for (const k of ["crc", "delivery", "replay", "auth", "clock", "tiers", "rateLimits", "oauth2", "xaa"] as const) {
     if (file[k] !== undefined || inline[k] !== undefined) (out as Record<string, unknown>)[k] = { ...(file[k] ?? {}), ...(inline[k] ?? {}) };
   }
   return out;

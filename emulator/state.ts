@@ -1,7 +1,8 @@
 /**
  * Everything the emulator remembers, in memory: configured apps and users, webhooks,
  * subscriptions, the event store (for Replay), and the logs the inspection API shows
- * (every delivery attempt, every CRC). `reset()` forgets all but the configuration.
+ * (every delivery attempt, every CRC). `reset()` forgets all but the configuration. XAA subscriptions,
+ * OAuth 2.0 grants and tokens live here too.
  */
 import type { AccountDef, AppDef, EmulatorConfig, UserDef } from "./config.ts";
 
@@ -25,9 +26,15 @@ export interface Webhook {
   replayJobId: string | null;
 }
 
+/** Which API a delivery belongs to: AAA (webhook subscriptions) or XAA (activity subscriptions). */
+export type DeliveryApi = "aaa" | "xaa";
+
 export interface StoredEvent {
   id: string;
   webhookId: string;
+  api: DeliveryApi;
+  /** The XAA subscription the event was delivered for; null for AAA. */
+  subscriptionId: string | null;
   forUserId: string | null;
   eventType: string;
   body: string;
@@ -44,6 +51,8 @@ export interface DeliveryAttempt {
   url: string;
   forUserId: string | null;
   eventType: string;
+  api: DeliveryApi;
+  subscriptionId: string | null;
   attempt: number;
   at: number;
   status: number | null;
@@ -107,6 +116,58 @@ export interface RequestTokenRecord {
   userId: string | null;
 }
 
+export interface XaaFilter {
+  user_id?: string;
+  direction?: "inbound" | "outbound";
+  keyword?: string;
+}
+
+export interface XaaSubscription {
+  id: string;
+  appName: string;
+  eventType: string;
+  filter: XaaFilter;
+  tag: string | null;
+  /** null: the events go to the stream only (the emulator has no stream: nothing is delivered). */
+  webhookId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What a user has consented to share with an app through OAuth 2.0. */
+export interface OAuth2Grant {
+  appName: string;
+  userId: string;
+  scopes: Set<string>;
+  grantedAt: number;
+}
+
+export interface OAuth2Code {
+  appName: string;
+  userId: string;
+  scopes: string[];
+  redirectUri: string;
+  challenge: string;
+  method: "S256" | "plain";
+  expiresAt: number;
+}
+
+export interface OAuth2Token {
+  kind: "access" | "refresh";
+  appName: string;
+  userId: string;
+  scopes: string[];
+  /** Virtual ms; null: never (refresh tokens). */
+  expiresAt: number | null;
+}
+
+/** How the emulator's "browser" answers the consent screen for a user (control API). */
+export interface ConsentChoice {
+  decision: "approve" | "deny";
+  /** Grant only these of the requested scopes; null: all requested. */
+  scopes: string[] | null;
+}
+
 const TWEPOCH = 1288834974657n;
 
 export class EmulatorState {
@@ -123,10 +184,21 @@ export class EmulatorState {
   /** OAuth nonces seen, with the real time (ms) after which they may be forgotten. */
   nonces = new Map<string, number>();
   rateWindows = new Map<string, { start: number; count: number }>();
+  xaaSubscriptions = new Map<string, XaaSubscription>();
+  /** Key: grantKey(app, user). */
+  grants = new Map<string, OAuth2Grant>();
+  oauth2Codes = new Map<string, OAuth2Code>();
+  oauth2Tokens = new Map<string, OAuth2Token>();
+  consent = new Map<string, ConsentChoice>();
+  /** Virtual ms after which AAA is retired (deliveries stop, management answers 410); null: never. */
+  aaaRetiredAt: number | null;
+  readonly #configuredRetiredAt: number | null;
   #seq = 0n;
   #lastMs = 0n;
 
   constructor(config: EmulatorConfig) {
+    this.aaaRetiredAt = config.aaaRetiredAt;
+    this.#configuredRetiredAt = config.aaaRetiredAt;
     for (const a of config.accounts) this.accounts.set(a.name, a);
     for (const a of config.apps) this.addApp(a);
     for (const u of config.users) this.addUser(u);
@@ -157,12 +229,27 @@ export class EmulatorState {
     this.requestTokens.clear();
     this.nonces.clear();
     this.rateWindows.clear();
+    this.xaaSubscriptions.clear();
+    this.grants.clear();
+    this.oauth2Codes.clear();
+    this.oauth2Tokens.clear();
+    this.consent.clear();
+    this.aaaRetiredAt = this.#configuredRetiredAt;
     for (const [token, rec] of this.tokens) {
       const configured =
         [...this.users.values()].some((u) => u.accessToken === token) ||
         [...this.apps.values()].some((a) => a.accessToken === token);
       if (!configured || (rec.appName !== null && !this.apps.has(rec.appName))) this.tokens.delete(token);
     }
+  }
+
+  xaaSubscriptionsOfApp(appName: string): XaaSubscription[] {
+    return [...this.xaaSubscriptions.values()].filter((s) => s.appName === appName);
+  }
+
+  appByClientId(clientId: string): AppDef | undefined {
+    for (const a of this.apps.values()) if (a.clientId === clientId) return a;
+    return undefined;
   }
 
   appByConsumerKey(key: string): AppDef | undefined {
@@ -199,4 +286,8 @@ export class EmulatorState {
     this.#lastMs = ms;
     return (((ms - TWEPOCH) << 22n) | (1n << 12n) | this.#seq).toString();
   }
+}
+
+export function grantKey(appName: string, userId: string): string {
+  return `${appName}\n${userId}`;
 }

@@ -86,7 +86,7 @@ export async function registerWebhook(
 ): Promise<Webhook> {
   const url = checkUrl(core, rawUrl);
   const { state } = core;
-  if (state.webhooksOfApp(app.name).some((w) => w.url === url && w.envName === envName)) throw err.url();
+  if (state.webhooksOfApp(app.name).some((w) => w.url === url && w.envName === envName)) throw err.duplicateUrl();
   const account = state.accounts.get(app.account) ?? { name: app.account, tier: "enterprise" as const };
   const limits = accountLimits(core.config, account);
   if (state.webhooksOfAccount(account.name).length >= limits.webhooks) throw err.tooMany();
@@ -131,7 +131,7 @@ export function subscribe(core: Core, app: AppDef, webhook: Webhook, userId: str
   if (app.deniedUserIds.includes(userId)) throw err.userNotPermitted();
   if (webhook.subscriptions.has(userId)) return;
   const account = core.state.accounts.get(app.account) ?? { name: app.account, tier: "enterprise" as const };
-  if (webhook.subscriptions.size >= accountLimits(core.config, account).subscriptionsPerWebhook) throw err.tooMany();
+  if (webhook.subscriptions.size >= accountLimits(core.config, account).subscriptionsPerWebhook) throw err.tooManySubscriptions();
   webhook.subscriptions.add(userId);
 }
 

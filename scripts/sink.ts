@@ -33,7 +33,9 @@ function screen(user: unknown): string {
 
 /** The users map of a DM-like envelope: id -> @name. */
 function userName(users: unknown, id: string): string {
-  const u = obj(obj(users)[id]);
+  // `id` comes from the event: only the map's own entries count (never Object.prototype's).
+  const map = obj(users);
+  const u = obj(Object.hasOwn(map, id) ? map[id] : undefined);
   return u.screen_name ? `@${text(u.screen_name)}` : id;
 }
 

@@ -2,6 +2,8 @@
  * The types of the parsed configuration (what `parseConfig` in config.ts returns): apps,
  * credentials, forwarding, and the deployment-wide settings. Import them from config.ts.
  */
+import type { XaaAppSettings } from "./config-xaa.ts";
+
 /** The API flavours X offers for Account Activity. XAA uses v2's webhook endpoints. */
 export const FLAVOURS = ["v1.1-enterprise", "v1.1-premium", "v2", "xaa"] as const;
 export type Flavour = (typeof FLAVOURS)[number];
@@ -14,6 +16,10 @@ export interface AppCredentials {
   accessTokenSecret?: string;
   /** App-only bearer token: list webhooks, list and count subscriptions, Replay. */
   bearerToken?: string;
+  /** OAuth 2.0 client id (`X_OAUTH2_CLIENT_ID`): Sign in with X over OAuth 2.0 (XAA apps). */
+  oauth2ClientId?: string;
+  /** OAuth 2.0 client secret (`X_OAUTH2_CLIENT_SECRET`); absent: a public client (PKCE only). */
+  oauth2ClientSecret?: string;
 }
 
 export interface AppConfig {
@@ -57,6 +63,8 @@ export interface AppConfig {
    * absent: every type. Filters FORWARD only: EVENTS always gets every envelope.
    */
   forwardTypes?: readonly string[];
+  /** XAA apps only (flavour "xaa"): tier, cap and subscription profiles (config-xaa.ts). */
+  xaa?: XaaAppSettings;
 }
 
 /** A forward destination and the Standard Webhooks secret its POSTs are signed with. */

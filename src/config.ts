@@ -35,6 +35,8 @@ import {
   type ConfigSource,
 } from "./config-values.ts";
 
+import { crcPatternProblem } from "./webhook/crc-pattern.ts";
+import { parseXaaSettings } from "./config-xaa.ts";
 import { FLAVOURS, OAUTH_START_POLICIES, type AppConfig, type AppCredentials, type Config, type Flavour, type ForwardTarget, type OAuthStartPolicy } from "./config-types.ts";
 
 export { FLAVOURS, OAUTH_START_POLICIES } from "./config-types.ts";
@@ -96,9 +98,11 @@ interface AppSpec {
   silence_alert_hours?: number | null;
   forward_url?: string | null;
   forward_types?: string[];
+  xaa_tier?: unknown;
+  xaa_profiles?: unknown;
 }
 
-const APP_SETTINGS = ["name", "flavour", "env_name", "webhook_url", "collapse_across_users", "migrating", "silence_alert_hours", "forward_url", "forward_types"];
+const APP_SETTINGS = ["name", "flavour", "env_name", "webhook_url", "collapse_across_users", "migrating", "silence_alert_hours", "forward_url", "forward_types", "xaa_tier", "xaa_profiles"];
 
 function readAppSpecs(src: ConfigSource): AppSpec[] {
   const raw = str(src, "APPS");
@@ -154,6 +158,8 @@ function readAppSpecs(src: ConfigSource): AppSpec[] {
       spec.forward_url = o.forward_url;
     }
     if (o.forward_types !== undefined) spec.forward_types = forwardTypes(`APPS[${i}].forward_types`, o.forward_types);
+    if (o.xaa_tier !== undefined) spec.xaa_tier = o.xaa_tier;
+    if (o.xaa_profiles !== undefined) spec.xaa_profiles = o.xaa_profiles;
     return spec;
   });
 }
@@ -211,6 +217,10 @@ function buildApp(src: ConfigSource, spec: AppSpec, i: number, deploymentUrl?: s
   if (spec.silence_alert_hours !== undefined) app.silenceAlertHours = spec.silence_alert_hours;
   app.forward = appForward(src, spec, where, deploymentUrl);
   if (spec.forward_types !== undefined) app.forwardTypes = spec.forward_types;
+  if (flavour === "xaa") app.xaa = parseXaaSettings(where, spec.xaa_tier, spec.xaa_profiles);
+  else if (spec.xaa_tier !== undefined || spec.xaa_profiles !== undefined) {
+    throw new ConfigError(`${where}.${spec.xaa_tier !== undefined ? "xaa_tier" : "xaa_profiles"}`, 'is for apps with flavour "xaa" only');
+  }
   const previous = str(src, secretName("X_CONSUMER_SECRET_PREVIOUS", spec.name));
   if (previous !== undefined) app.previousConsumerSecret = previous;
   if (spec.webhook_url !== undefined) {
@@ -221,6 +231,8 @@ function buildApp(src: ConfigSource, spec: AppSpec, i: number, deploymentUrl?: s
     ["accessToken", "X_ACCESS_TOKEN"],
     ["accessTokenSecret", "X_ACCESS_TOKEN_SECRET"],
     ["bearerToken", "X_BEARER_TOKEN"],
+    ["oauth2ClientId", "X_OAUTH2_CLIENT_ID"],
+    ["oauth2ClientSecret", "X_OAUTH2_CLIENT_SECRET"],
   ];
   for (const [field, base] of creds) {
     const v = str(src, secretName(base, spec.name));
@@ -248,6 +260,12 @@ export function parseConfig(src: ConfigSource): Config {
       crcTokenPattern = new RegExp(patternRaw);
     } catch {
       throw new ConfigError("CRC_TOKEN_PATTERN", "is not a valid regular expression");
+    }
+    // A pattern that could accept a JSON body would re-open the CRC signing oracle: refuse it
+    // here, loudly, rather than rely on the per-request guard alone (src/webhook/crc-pattern.ts).
+    const problem = crcPatternProblem(patternRaw);
+    if (problem !== null) {
+      throw new ConfigError("CRC_TOKEN_PATTERN", `${problem}; a token pattern must be anchored (^...$) and must not match '{', '"' or whitespace`);
     }
   }
 

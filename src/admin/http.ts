@@ -6,6 +6,7 @@ import type { IRequest } from "itty-router";
 import { getConfig, type AppConfig, type Config } from "../config.ts";
 import { HttpError } from "../http/errors.ts";
 import { XApiError } from "../x-api/errors.ts";
+import { parseIsoDateTime } from "./iso-date.ts";
 
 /** Admin bodies are small: a URL, a token pair, two dates, a list of ids. */
 export const MAX_ADMIN_BODY_BYTES = 64 * 1024;
@@ -67,15 +68,13 @@ export function userIdFrom(value: unknown, field = "user_id"): string {
   return value;
 }
 
-/** An ISO 8601 date-time with an explicit zone (Z or ±hh:mm). */
+/** An ISO 8601 date-time with an explicit zone (Z or ±hh:mm), parsed strictly (iso-date.ts). */
 export function isoDate(body: Record<string, unknown>, field: string): Date {
   const v = body[field];
-  if (typeof v !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v)) {
-    throw badRequest(`"${field}" must be an ISO 8601 UTC date-time such as 2026-01-31T12:00Z.`);
-  }
-  const d = new Date(v);
-  if (Number.isNaN(d.getTime())) throw badRequest(`"${field}" is not a real date.`);
-  return d;
+  if (typeof v !== "string") throw badRequest(`"${field}" must be an ISO 8601 UTC date-time such as 2026-01-31T12:00Z.`);
+  const parsed = parseIsoDateTime(v);
+  if (!parsed.ok) throw badRequest(`"${field}" ${parsed.problem}.`);
+  return parsed.date;
 }
 
 /** A list of ids (dead letters): 1-100 non-empty strings. */
@@ -98,6 +97,8 @@ export function xErrorResponse(err: XApiError, nowMs: number): Response {
   if (err.kind === "rate_limited") status = 429;
   else if (err.kind === "missing_credential") status = 503;
   else if (err.kind === "unsupported") status = 400;
+  // Refused before sending (an XAA id or tag X would refuse for its form).
+  else if (err.kind === "invalid_request" && err.status === 0) status = 400;
   else if (err.status === 401) status = 502;
   else if (err.status >= 400 && err.status < 500) status = err.status;
   // An error X reported inside a 2xx answer (v2's failed CRC re-check): the webhook is at fault,
@@ -109,6 +110,7 @@ export function xErrorResponse(err: XApiError, nowMs: number): Response {
   const error: Record<string, unknown> = { code: err.kind, x_code: err.code, message: err.xMessage, fix: err.fix };
   if (err.retryAt) error.retry_at = err.retryAt.toISOString();
   if (err.secret) error.secret = err.secret;
+  if (err.reason !== undefined) error.reason = err.reason;
   return Response.json({ error }, { status, headers });
 }
 

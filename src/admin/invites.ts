@@ -5,6 +5,8 @@
 import type { Config } from "../config.ts";
 import { HttpError } from "../http/errors.ts";
 import { deriveOAuthMacKey, issueInvite } from "../oauth/signing.ts";
+import { listProfiles, profileNamed } from "../control/xaa-profiles.ts";
+import type { XaaProfile } from "../config-xaa.ts";
 import type { AppContext } from "./context.ts";
 import { badRequest, jsonBody } from "./http.ts";
 
@@ -46,7 +48,29 @@ export async function createInvite(ctx: AppContext, req: Request): Promise<Respo
   if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 60 || ttl > MAX_INVITE_TTL_SECONDS) {
     throw badRequest(`"ttl_seconds" must be a whole number from 60 to ${MAX_INVITE_TTL_SECONDS}.`);
   }
-  const { token, invite } = await issueInvite(await oauthMacKey(ctx.config), ctx.app.name, ctx.deps.now(), ttl * 1000);
-  const url = `${new URL(req.url).origin}/oauth/${ctx.app.name}/start?invite=${encodeURIComponent(token)}`;
-  return Response.json({ invite: token, url, expires_at: new Date(invite.expiresAtMs).toISOString() }, { status: 201 });
+  // XAA apps sign users in with OAuth 2.0, for a profile whose event types the invite names.
+  const xaa = ctx.app.flavour === "xaa" && ctx.app.credentials.oauth2ClientId !== undefined;
+  const profile = xaa ? (await inviteProfile(ctx, body.profile)) : undefined;
+  if (!xaa && body.profile !== undefined) throw badRequest(`"profile" is for XAA apps signing users in with OAuth 2.0 (flavour "xaa" and X_OAUTH2_CLIENT_ID set).`);
+  const { token, invite } = await issueInvite(await oauthMacKey(ctx.config), ctx.app.name, ctx.deps.now(), ttl * 1000, profile?.name);
+  const url = `${new URL(req.url).origin}/${xaa ? "oauth2" : "oauth"}/${ctx.app.name}/start?invite=${encodeURIComponent(token)}`;
+  const out: Record<string, unknown> = { invite: token, url, expires_at: new Date(invite.expiresAtMs).toISOString() };
+  if (profile !== undefined) {
+    out.profile = profile.name;
+    out.event_types = profile.event_types;
+  }
+  return Response.json(out, { status: 201 });
+}
+
+/** The invite's profile: the one named, or the app's only one; 400 when it is ambiguous. */
+async function inviteProfile(ctx: AppContext, raw: unknown): Promise<XaaProfile> {
+  if (raw !== undefined) {
+    if (typeof raw !== "string" || raw === "") throw badRequest(`"profile" must be the name of one of the app's XAA profiles.`);
+    return profileNamed(ctx, raw);
+  }
+  const all = await listProfiles(ctx);
+  if (all.length === 1) return all[0]!;
+  throw badRequest(all.length === 0
+    ? `App "${ctx.app.name}" has no XAA profile: add one (APPS xaa_profiles, or PUT /admin/apps/${ctx.app.name}/xaa/profiles/:name) so the invite can say which event types it asks for.`
+    : `Name the profile the user is asked to share: "profile" is one of ${all.map((p) => p.name).join(", ")}.`);
 }

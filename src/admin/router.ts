@@ -5,6 +5,7 @@
  */
 import { Router, type IRequest } from "itty-router";
 import { toErrorResponse, notFound } from "../http/errors.ts";
+import { ADMIN_API_HEADERS, withHeaders } from "../http/security-headers.ts";
 import { XApiError } from "../x-api/errors.ts";
 import { revalidateApp } from "../cron/revalidate.ts";
 import { settingsFrom } from "../cron/revalidate-policy.ts";
@@ -19,6 +20,7 @@ import { getSpilledEnvelope } from "./spill.ts";
 import { getReplayJob, listReplayJobs, requestReplay } from "./replay.ts";
 import { addSubscription, checkSubscription, countSubscriptions, listSubscriptions, reconcileSubscriptions, removeSubscription, resealTokens } from "./subscriptions.ts";
 import { deleteWebhook, listWebhooks, recheckWebhook, registerWebhook } from "./webhooks.ts";
+import { xaaDeleteProfile, xaaDeleteSubscription, xaaOverview, xaaProfiles, xaaPutProfile, xaaReconcile, xaaRefreshTokens, xaaSubscribe, xaaUnsubscribe, xaaUser, xaaUsers } from "./xaa.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
 type AppHandler = (c: AppContext, req: IRequest, env: Env) => Promise<Response>;
@@ -33,6 +35,8 @@ export function createAdminRouter(deps: ControlDeps = defaultDeps) {
     base: "/admin",
     before: [async (req: IRequest, env: Env) => { await requireAdmin(req, configFrom(env).adminToken); }],
     catch: (err: unknown, req: IRequest) => (err instanceof XApiError ? xErrorResponse(err, deps.now()) : toErrorResponse(err, req)),
+    // Every answer, errors and 401s included: admin JSON is never cached or sniffed.
+    finally: [(res: Response) => withHeaders(res, ADMIN_API_HEADERS)],
   });
 
   router
@@ -63,6 +67,17 @@ export function createAdminRouter(deps: ControlDeps = defaultDeps) {
       const outcome = await revalidateApp(c, settingsFrom(c.config), { force: body.force === true });
       return Response.json(outcome);
     }))
+    .get("/apps/:app/xaa", perApp(xaaOverview))
+    .get("/apps/:app/xaa/users", perApp(xaaUsers))
+    .get("/apps/:app/xaa/users/:user_id", perApp(xaaUser))
+    .post("/apps/:app/xaa/users/:user_id", perApp(xaaSubscribe))
+    .delete("/apps/:app/xaa/users/:user_id", perApp(xaaUnsubscribe))
+    .delete("/apps/:app/xaa/subscriptions/:id", perApp(xaaDeleteSubscription))
+    .post("/apps/:app/xaa/reconcile", perApp(xaaReconcile))
+    .post("/apps/:app/xaa/tokens/refresh", perApp(xaaRefreshTokens))
+    .get("/apps/:app/xaa/profiles", perApp(xaaProfiles))
+    .put("/apps/:app/xaa/profiles/:name", perApp(xaaPutProfile))
+    .delete("/apps/:app/xaa/profiles/:name", perApp(xaaDeleteProfile))
     .post("/apps/:app/invites", perApp(createInvite))
     .get("/apps/:app/spill", perApp(getSpilledEnvelope))
     .get("/apps/:app/dead-letters", perApp(listAppLetters))

@@ -89,13 +89,19 @@ export async function checkSubscription(ctx: AppContext, req: IRequest): Promise
   return Response.json({ webhook_id: webhookId, user_id: userId, x_subscribed: subscribed, checked_with: token ? "user_token" : "list", registry: row });
 }
 
+/**
+ * DELETE .../subscriptions/:user_id: X is asked to unsubscribe the user either way (X's v2 API
+ * answers the same whether or not it had them; v1.1 answers 404, mirrored). 200 with `removed`
+ * saying whether the Registry had the user as an active subscription: false for a user never
+ * subscribed (or already removed), so a caller can tell "nothing changed".
+ */
 export async function removeSubscription(ctx: AppContext, req: IRequest): Promise<Response> {
   const userId = userIdFrom(req.params.user_id);
   const webhookId = await webhookIdOrCurrent(ctx, req);
   await withX(ctx, (x) => x.unsubscribe(webhookId, userId));
   const removed = await ctx.registry.removeSubscription(userId, "removed by admin", nowIso(ctx));
   if (!removed) console.log(JSON.stringify({ msg: "unsubscribed a user the registry did not list", app: ctx.app.name, user_id: userId }));
-  return Response.json({ webhook_id: webhookId, user_id: userId, removed: true });
+  return Response.json({ webhook_id: webhookId, user_id: userId, removed });
 }
 
 

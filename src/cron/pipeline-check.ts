@@ -1,12 +1,12 @@
 /**
  * The cron run's deployment-wide pipeline check (one per run): read the queue backlogs and every
- * forward destination's circuit (one per URL; the same reads as GET /admin/pipeline, src/admin/pipeline.ts), let the pure
+ * forward destination's circuit (one per URL; the same reads as GET /admin/pipeline, src/control/pipeline-status.ts), let the pure
  * policy decide (pipeline-policy.ts), raise `pipeline_backlog` and/or `forward_destination_down` (one per destination host),
  * and record when each was raised in the DeadLetters Durable Object's meta, beside the dead-letter
  * alert's marker, so the throttle holds across isolates. `PIPELINE_LAG_ALERT_MINUTES=0`: nothing read.
  */
 import { forwardDestinations, getConfig, type Config } from "../config.ts";
-import { destinationHost, inspectGate, queueStatuses, type QueueMetricsSource } from "../admin/pipeline.ts";
+import { destinationHost, inspectGate, queueStatuses, type QueueMetricsSource } from "../control/pipeline-status.ts";
 import { deadLetterStore } from "../pipeline/dead-letter.ts";
 import type { GateInspection } from "../pipeline/forward-gate-store.ts";
 import type { DeadLetters } from "../state/dead-letters.ts";

@@ -12,7 +12,7 @@
  * would 429; a transient error stops the run with nothing recorded for the remaining users,
  * and the next run comes `retryAfterMs` later instead of a whole interval.
  */
-import { openStoredToken, withX, type AppContext } from "../admin/context.ts";
+import { openStoredToken, withX, type AppContext } from "../control/context.ts";
 import { LAST_RECONCILE_META } from "../state/registry.ts";
 import { TokenSealError } from "../state/token-seal.ts";
 import { XApiError } from "../x-api/errors.ts";

@@ -7,8 +7,8 @@
  * only orchestrates. Idempotent: the Registry records every step, re-checks are spaced, one
  * Replay job at a time, the rate-limit tracker is persisted and refuses early.
  */
-import type { AppContext } from "../admin/context.ts";
-import { withX } from "../admin/context.ts";
+import type { AppContext } from "../control/context.ts";
+import { withX } from "../control/context.ts";
 import { readCrcLast } from "../state/kv-mirror.ts";
 import type { GapRow, WebhookRow } from "../state/registry-schema.ts";
 import { XApiError } from "../x-api/errors.ts";

@@ -5,13 +5,14 @@
  * failure does not stop the others or the dead-letter check; it is logged, and the run is
  * reported as failed at the end so the Workers dashboard shows it.
  */
-import { appContext, defaultDeps, type ControlDeps } from "../admin/context.ts";
+import { appContext, defaultDeps, type ControlDeps } from "../control/context.ts";
 import { getConfig } from "../config.ts";
 import { checkAaaSunset, type AaaSunsetOutcome } from "./aaa-sunset-check.ts";
 import { checkDeadLetters, type DeadLetterCheckOutcome } from "./dead-letter-check.ts";
 import { checkPipeline, type PipelineCheckOutcome } from "./pipeline-check.ts";
 import { revalidateApp, type RevalidationOutcome } from "./revalidate.ts";
 import { reconcileAfterRevalidation } from "./reconcile.ts";
+import { runXaaPass } from "./reconcile-xaa.ts";
 import { reconcileSettingsFrom } from "./reconcile-policy.ts";
 import { settingsFrom } from "./revalidate-policy.ts";
 import { checkSilence, type SilenceCheckOutcome } from "./silence-check.ts";
@@ -27,7 +28,13 @@ export async function revalidateAll(env: Env, deps: ControlDeps = defaultDeps): 
       const outcome = await revalidateApp(ctx, settings);
       outcomes.push(outcome);
       // After revalidation, only with a valid webhook: reconciliation never starves it (reconcile.ts).
-      await reconcileAfterRevalidation(ctx, outcome, reconcileSettingsFrom(config));
+      // XAA apps: grant refresh, revoked users' subscriptions, XAA reconciliation (reconcile-xaa.ts).
+      if (app.flavour === "xaa" && app.xaa !== undefined) {
+        const xaa = await runXaaPass(ctx, config);
+        console.log(JSON.stringify({ msg: "xaa pass", app: app.name, refreshed: xaa.refresh.refreshed.length, consent_needed: xaa.refresh.consent_needed, revoked_deleted: xaa.revoked.deleted.length, reconcile: xaa.reconcile === null ? null : { recreated: xaa.reconcile.recreated.length, lost: xaa.reconcile.lost.length, only_at_x: xaa.reconcile.only_at_x.length, error: xaa.reconcile.error?.kind ?? null } }));
+      } else {
+        await reconcileAfterRevalidation(ctx, outcome, reconcileSettingsFrom(config));
+      }
     } catch (err) {
       failures.push(err);
       console.error(JSON.stringify({ msg: "revalidation failed", app: app.name, error: err instanceof Error ? `${err.name}: ${err.message}` : "unknown" }));

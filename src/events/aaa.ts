@@ -104,6 +104,16 @@ export const AAA_TYPES: Readonly<Record<string, AaaTypeRule>> = {
   },
 };
 
+/**
+ * The rule for a top-level key of a delivery, or undefined when this version does not know it.
+ * The only way to read AAA_TYPES with a name from a body: an own-property check, so a key named
+ * like an Object.prototype member (`constructor`, `__proto__`, `toString`) is unknown rather
+ * than the inherited function (which crashed normalisation: issue 10).
+ */
+export function aaaTypeRule(key: string): AaaTypeRule | undefined {
+  return Object.hasOwn(AAA_TYPES, key) ? AAA_TYPES[key] : undefined;
+}
+
 /** Top-level AAA keys that describe the delivery rather than being events themselves. */
 export const AAA_META_KEYS: ReadonlySet<string> = new Set([
   "for_user_id",

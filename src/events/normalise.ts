@@ -7,7 +7,7 @@
  * type `unknown` carrying the whole body, so a new X event type reaches consumers on day one.
  */
 import type { Envelope } from "./envelope.ts";
-import { AAA_META_KEYS, AAA_TYPES, aaaEvents, userHasBlocked } from "./aaa.ts";
+import { AAA_META_KEYS, aaaEvents, aaaTypeRule, userHasBlocked } from "./aaa.ts";
 import { UNKNOWN_ACTIVITY, type Canonical } from "./activity.ts";
 import { aaaCanonical } from "./activity-aaa.ts";
 import { eventIds, idText, isRecord, type JsonRecord } from "./fields.ts";
@@ -80,7 +80,7 @@ function base(meta: DeliveryMeta) {
 }
 
 function aaaEnvelopes(body: JsonRecord, key: string, meta: DeliveryMeta): Envelope[] | null {
-  const rule = AAA_TYPES[key];
+  const rule = aaaTypeRule(key);
   const events = rule === undefined ? null : aaaEvents(rule, body[key]);
   if (rule === undefined || events === null) return null;
   const forUserId = idText(body["for_user_id"]) ?? null;
@@ -129,13 +129,13 @@ function xaaEnvelope(body: JsonRecord, meta: DeliveryMeta): Envelope | null {
  */
 function unknownEnvelope(body: JsonRecord, text: string, meta: DeliveryMeta): Envelope {
   const forUserId = idText(body["for_user_id"]) ?? null;
-  const hasAaaKey = Object.keys(body).some((k) => k in AAA_TYPES || AAA_META_KEYS.has(k));
+  const hasAaaKey = Object.keys(body).some((k) => aaaTypeRule(k) !== undefined || AAA_META_KEYS.has(k));
   const suffix = `hash:${fnv1a64(text)}`;
   return {
     id: forUserId === null ? `unknown:${suffix}` : `unknown:${forUserId}:${suffix}`,
     event_key: `unknown:${suffix}`,
     type: "unknown",
-    format: hasAaaKey ? "aaa" : XAA_DATA_KEY in body ? "xaa" : "unknown",
+    format: hasAaaKey ? "aaa" : Object.hasOwn(body, XAA_DATA_KEY) ? "xaa" : "unknown",
     activity: UNKNOWN_ACTIVITY,
     object_key: `unknown:${suffix}`,
     for_user_id: forUserId,

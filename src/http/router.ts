@@ -11,6 +11,7 @@ import { toErrorResponse, notFound, jsonError } from "./errors.ts";
 import { handleWebhookGet, handleWebhookPost } from "../webhook/routes.ts";
 import { adminRouter } from "../admin/router.ts";
 import { oauthRouter } from "../oauth/routes.ts";
+import { oauth2Router } from "../oauth/oauth2-routes.ts";
 import { handleDashboard } from "../dashboard/routes.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
@@ -23,6 +24,7 @@ router
   .get("/healthz", () => Response.json({ ok: true }))
   .all("/admin/*", (req, env, ctx) => adminRouter.fetch(req, env, ctx))
   .all("/oauth/:app/*", (req, env, ctx) => oauthRouter.fetch(req, env, ctx))
+  .all("/oauth2/:app/*", (req, env, ctx) => oauth2Router.fetch(req, env, ctx))
   .all("/dashboard/*", (req) => handleDashboard(req))
   .all("*", () => notFound());
 

@@ -72,23 +72,32 @@ export interface Invite {
   app: string;
   id: string;
   expiresAtMs: number;
+  /** XAA apps: the subscription profile the user is asked to share (its event types are shown before consent). */
+  profile?: string;
 }
 
 export const INVITE_PURPOSE = "invite";
 export const COOKIE_PURPOSE = "oauth-browser";
 
-export function issueInvite(key: CryptoKey, app: string, nowMs: number, ttlMs: number): Promise<{ token: string; invite: Invite }> {
+export function issueInvite(key: CryptoKey, app: string, nowMs: number, ttlMs: number, profile?: string): Promise<{ token: string; invite: Invite }> {
   const invite: Invite = { app, id: randomId(16), expiresAtMs: nowMs + ttlMs };
-  return signValue(key, INVITE_PURPOSE, JSON.stringify({ a: invite.app, i: invite.id, e: invite.expiresAtMs })).then((token) => ({ token, invite }));
+  const payload: Record<string, unknown> = { a: invite.app, i: invite.id, e: invite.expiresAtMs };
+  if (profile !== undefined) {
+    invite.profile = profile;
+    payload.p = profile;
+  }
+  return signValue(key, INVITE_PURPOSE, JSON.stringify(payload)).then((token) => ({ token, invite }));
 }
 
 /** A valid, unexpired invite for `app`, or null. Single use is enforced by the Registry. */
 export async function readInvite(keys: CryptoKey | readonly CryptoKey[], app: string, token: string, nowMs: number): Promise<Invite | null> {
   const payload = await verifyValue(keys, INVITE_PURPOSE, token);
   if (payload === null) return null;
-  const o = JSON.parse(payload) as { a?: unknown; i?: unknown; e?: unknown };
+  const o = JSON.parse(payload) as { a?: unknown; i?: unknown; e?: unknown; p?: unknown };
   if (o.a !== app || typeof o.i !== "string" || typeof o.e !== "number" || o.e <= nowMs) return null;
-  return { app, id: o.i, expiresAtMs: o.e };
+  const invite: Invite = { app, id: o.i, expiresAtMs: o.e };
+  if (typeof o.p === "string") invite.profile = o.p;
+  return invite;
 }
 
 export async function sha256Hex(text: string): Promise<string> {

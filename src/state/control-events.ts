@@ -3,6 +3,9 @@
  * `applyControlEvents` with every envelope it is about to publish, before publishing, so that
  * state follows X's own signals:
  * - `user_event` (revoke): the user's subscription and stored tokens are removed;
+ * - XAA `oauth.revoke`: the same, and the user's OAuth 2.0 grant is deleted and their XAA
+ *   subscriptions marked `revoked` (deleted at X by the control plane's next pass: the consumer
+ *   does not call X);
  * - `replay_job_status`: the replay job it names is closed (Complete / Incomplete), and the
  *   delivery gaps it covered move to done / failed.
  * It is idempotent (queues redeliver) and throws only on transient failure (the Registry call
@@ -14,6 +17,7 @@ import { registryFor } from "./registry.ts";
 
 export type ControlAction =
   | { kind: "revoke"; app: string; userId: string; at: string | null }
+  | { kind: "xaa_revoke"; app: string; userId: string; at: string | null }
   | { kind: "close_replay"; app: string; jobId: string; state: "Complete" | "Incomplete"; description: string | null };
 
 function obj(v: unknown): Record<string, unknown> | null {
@@ -51,6 +55,12 @@ export function controlActions(envelopes: readonly Envelope[]): ControlAction[] 
       if (revoke && userId) out.push({ kind: "revoke", app: e.app, userId, at: isoOrNull(revoke.date_time) });
       else if (!revoke) continue;
       else console.warn(JSON.stringify({ msg: "control event skipped: revoke without source.user_id", envelope_id: e.id }));
+    } else if (e.type === "oauth.revoke" && e.format === "xaa") {
+      // XAA: `data.payload` is {date_time, user_id, app_id}; the filter is empty.
+      const payload = obj(obj(e.event)?.payload);
+      const userId = idString(payload?.user_id);
+      if (userId) out.push({ kind: "xaa_revoke", app: e.app, userId, at: isoOrNull(payload?.date_time) });
+      else console.warn(JSON.stringify({ msg: "control event skipped: oauth.revoke without payload.user_id", envelope_id: e.id }));
     } else if (e.type === "replay_job_status") {
       const ev = obj(e.event);
       const body = ev && "job_id" in ev ? ev : obj(ev?.replay_job_status);
@@ -74,6 +84,10 @@ export async function applyControlEvents(env: Env, envelopes: readonly Envelope[
     if (a.kind === "revoke") {
       const removed = await registry.applyRevoke(a.userId, a.at, nowIso);
       console.log(JSON.stringify({ msg: "user revoked access", app: a.app, user_id: a.userId, subscription_removed: removed }));
+    } else if (a.kind === "xaa_revoke") {
+      const aaa = await registry.applyRevoke(a.userId, a.at, nowIso);
+      const xaa = await registry.applyXaaRevoke(a.userId, a.at, nowIso);
+      console.log(JSON.stringify({ msg: "user revoked access (oauth.revoke)", app: a.app, user_id: a.userId, aaa_subscription_removed: aaa, ...xaa }));
     } else {
       const closed = await registry.closeReplayJob(a.jobId, a.state, a.description, nowIso);
       const level = a.state === "Incomplete" ? "warn" : "info";

@@ -101,13 +101,18 @@ interface NewRow extends GroupRow {
 }
 
 function tally(rows: readonly GroupRow[]): DeadLetterCounts {
-  const counts: DeadLetterCounts = { total: 0, by_app: {}, by_from: {} };
+  // Keyed by app names (any configured name, "constructor" included) and origins read back from
+  // storage: tallied in Maps, so no name finds an inherited member (issue 10), then written out
+  // as own properties (`Object.fromEntries`; a null-prototype object would not cross RPC).
+  let total = 0;
+  const byApp = new Map<string, number>();
+  const byFrom = new Map<string, number>();
   for (const r of rows) {
-    counts.total += r.n;
-    counts.by_app[r.app] = (counts.by_app[r.app] ?? 0) + r.n;
-    counts.by_from[r.source] = (counts.by_from[r.source] ?? 0) + r.n;
+    total += r.n;
+    byApp.set(r.app, (byApp.get(r.app) ?? 0) + r.n);
+    byFrom.set(r.source, (byFrom.get(r.source) ?? 0) + r.n);
   }
-  return counts;
+  return { total, by_app: Object.fromEntries(byApp), by_from: Object.fromEntries(byFrom) };
 }
 
 /** Counts of the letters matching the filter (all of them, not one page). */

@@ -69,6 +69,11 @@ export const REGISTRY_SCHEMA = [
     used_at TEXT NOT NULL,
     expires_at_ms INTEGER NOT NULL
   )`,
+  `CREATE TABLE IF NOT EXISTS invite_claims (
+    invite_id TEXT PRIMARY KEY,
+    claim_id TEXT NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+  )`,
   `CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL

@@ -6,13 +6,12 @@
  *
  * It is the single writer for an app's state and it alone writes the KV mirror (kv-mirror.ts).
  * It never sees the token key: it stores sealed strings only. This file is the RPC surface
- * and the mirror; the SQL is plain functions over SqlStorage in registry-webhooks.ts (webhooks,
+ * and the mirror (the XAA half, which also creates the tables, is the base class in
+ * registry-xaa.ts); the SQL is plain functions over SqlStorage in registry-webhooks.ts (webhooks,
  * CRC and re-check history), registry-replay.ts (gaps, replay jobs) and registry-subscriptions.ts
  * (subscriptions, tokens).
  */
-import { DurableObject } from "cloudflare:workers";
 import {
-  ensureRegistrySchema,
   type GapRow,
   type GapState,
   type NewReplayJob,
@@ -24,6 +23,8 @@ import {
   str,
 } from "./registry-schema.ts";
 import * as replay from "./registry-replay.ts";
+import * as oauth from "./registry-oauth.ts";
+import type { OAuthTakeRefusal } from "./registry-oauth.ts";
 import * as subs from "./registry-subscriptions.ts";
 import * as hooks from "./registry-webhooks.ts";
 import type { WebhookObservation } from "./registry-webhooks.ts";
@@ -37,6 +38,7 @@ import {
   type MirrorRecord,
 } from "./kv-mirror.ts";
 import { LAST_DELIVERY_META, mergeLastDelivery, type LastDelivery } from "../pipeline/last-delivery.ts";
+import { RegistryXaa } from "./registry-xaa.ts";
 
 export { REPLAY_JOB_ASSUMED_OVER_MS } from "./registry-replay.ts";
 export { REVOKE_CLOCK_TOLERANCE_MS } from "./registry-subscriptions.ts";
@@ -51,15 +53,8 @@ export function registryFor(env: Env, app: string): DurableObjectStub<Registry> 
   return env.REGISTRY.getByName(app);
 }
 
-export class Registry extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.sql = ctx.storage.sql;
-    ensureRegistrySchema(this.sql);
-  }
-
+/** XAA subscriptions, profiles and OAuth 2.0 grants: RegistryXaa (registry-xaa.ts), inherited. */
+export class Registry extends RegistryXaa {
   /** The app this object serves; set by the first call through `registryFor` (getByName). */
   private app(): string {
     const name = this.ctx.id.name ?? this.getMeta("app");
@@ -229,23 +224,27 @@ export class Registry extends DurableObject<Env> {
   // ---- Sign in with X ---------------------------------------------------------------------
 
   putOAuthRequest(row: OAuthRequestRow, nowMs: number): void {
-    this.sql.exec("DELETE FROM oauth_requests WHERE expires_at_ms <= ?", nowMs);
-    this.sql.exec("INSERT OR REPLACE INTO oauth_requests (oauth_token, sealed_secret, browser_hash, invite_id, expires_at_ms) VALUES (?, ?, ?, ?, ?)",
-      row.oauth_token, row.sealed_secret, row.browser_hash, row.invite_id, row.expires_at_ms);
+    oauth.putOAuthRequest(this.sql, row, nowMs);
   }
 
-  /** Single use: the row is deleted as it is read; expired rows read as missing. */
-  takeOAuthRequest(oauthToken: string, nowMs: number): OAuthRequestRow | null {
-    const r = this.sql.exec("DELETE FROM oauth_requests WHERE oauth_token = ? RETURNING *", oauthToken).toArray()[0];
-    if (!r || Number(r.expires_at_ms) <= nowMs) return null;
-    return { oauth_token: String(r.oauth_token), sealed_secret: String(r.sealed_secret), browser_hash: String(r.browser_hash), invite_id: str(r.invite_id), expires_at_ms: Number(r.expires_at_ms) };
+  /** Single use and bound to the browser that started it (registry-oauth.ts). */
+  takeOAuthRequest(oauthToken: string, browserHash: string, nowMs: number): OAuthRequestRow | OAuthTakeRefusal {
+    return oauth.takeOAuthRequest(this.sql, oauthToken, browserHash, nowMs);
   }
 
-  /** Whether an invite may still be used; marks it used. Single use per invite id. */
-  consumeInvite(inviteId: string, expiresAtMs: number, nowMs: number): boolean {
-    this.sql.exec("DELETE FROM invites_used WHERE expires_at_ms <= ?", nowMs);
-    const n = this.sql.exec("INSERT OR IGNORE INTO invites_used (invite_id, used_at, expires_at_ms) VALUES (?, ?, ?)", inviteId, new Date(nowMs).toISOString(), expiresAtMs).rowsWritten;
-    return n > 0;
+  /** Hold an invite for one sign-in flow; false when used up or held by another flow. */
+  claimInvite(inviteId: string, claimId: string, holdUntilMs: number, nowMs: number): boolean {
+    return oauth.claimInvite(this.sql, inviteId, claimId, holdUntilMs, nowMs);
+  }
+
+  /** The flow that claimed the invite failed before completing: give it back. */
+  releaseInvite(inviteId: string, claimId: string): boolean {
+    return oauth.releaseInvite(this.sql, inviteId, claimId);
+  }
+
+  /** The flow completed: the invite is used up. */
+  completeInvite(inviteId: string, usedUntilMs: number, nowMs: number): boolean {
+    return oauth.completeInvite(this.sql, inviteId, usedUntilMs, nowMs);
   }
 
   // ---- meta (rate limits, last revalidation) ---------------------------------------------

@@ -7,22 +7,28 @@
  * Security (PROTOCOL.md "Security"): CRC answers and delivery signatures share key, algorithm
  * and prefix, so signing any token makes the receiver a signing oracle: an attacker sends a
  * forged event body as `crc_token` and replays the answer as that body's delivery signature.
- * `crcTokenRefusal` refuses tokens outside a configured pattern (CRC_TOKEN_PATTERN, default
- * `^[A-Za-z0-9+/=_-]{16,128}$`): no JSON body fits it, since `{`, `"` and `:` are outside the
- * alphabet. X documents no token format, so the rule is configurable ("off" disables it) in case
- * X ever sends tokens the default refuses; disabling it re-opens the oracle.
+ * `crcTokenRefusal` closes it in two layers:
+ * - always, whatever the configuration: a token containing `{`, `"` or whitespace, or that
+ *   parses as JSON, is never signed (crc-pattern.ts `isForbiddenCrcToken`). Every delivery body
+ *   the receiver accepts is a JSON object, so it contains `{` and can never be such a token.
+ * - a configured pattern (CRC_TOKEN_PATTERN, default `^[A-Za-z0-9+/=_-]{16,128}$`) narrows the
+ *   tokens further (length, alphabet). config.ts refuses a pattern that could match any of the
+ *   forbidden characters (crc-pattern.ts `crcPatternProblem`). X documents no token format, so
+ *   "off" drops the pattern in case X ever sends tokens it refuses; the first layer stays.
  */
+import { isForbiddenCrcToken } from "./crc-pattern.ts";
 import { sign } from "./signature.ts";
 
 /** Why a CRC token was not signed; each maps to one stable HTTP error code in the routes. */
 export type CrcTokenRefusal = "missing" | "pattern";
 
 /**
- * Null when the token may be signed, else the reason to refuse it. `pattern` null disables the
- * oracle guard (an empty token is still refused: X never sends one).
+ * Null when the token may be signed, else the reason to refuse it. `pattern` null drops the
+ * configured pattern only: an empty token, or one that could be a JSON body, is still refused.
  */
 export function crcTokenRefusal(token: string | null, pattern: RegExp | null): CrcTokenRefusal | null {
   if (token === null || token === "") return "missing";
+  if (isForbiddenCrcToken(token)) return "pattern";
   if (pattern === null) return null;
   // Guard against a caller passing a global/sticky RegExp, whose `test` is stateful.
   pattern.lastIndex = 0;

@@ -6,6 +6,11 @@
  * Two wire forms are parsed: v1.1 `{"errors":[{"code":N,"message":"..."}]}` and v2 problem JSON
  * `{"errors":[{"message",...}],"title","detail","type"}`. Anything else (HTML from a proxy, an
  * empty body) still becomes an XApiError; its text is never copied, since it could be anything.
+ *
+ * v2 (webhooks, XAA subscriptions) names its failures by a reason (`DuplicateSubscriptionFailed`,
+ * `SubscriptionLimitExceeded`, ...: X's quickstarts, PROTOCOL.md "Management API") instead of a
+ * code. The reason is kept verbatim on the error (`reason`) and picks the kind, so an operator
+ * sees X's word and our remedy.
  */
 
 export const X_API_ERROR_KINDS = [
@@ -24,6 +29,16 @@ export const X_API_ERROR_KINDS = [
   "replay_in_progress",
   "replay_bad_dates",
   "unsupported",
+  "duplicate_subscription",
+  "subscription_limit",
+  "subscription_not_found",
+  "webhook_id_invalid",
+  "url_invalid",
+  "duplicate_url",
+  "webhook_limit",
+  "replay_conflict",
+  "consent_required",
+  "invalid_request",
   "missing_credential",
   "network",
   "unexpected",
@@ -37,6 +52,8 @@ export interface XApiErrorInit {
   xMessage: string;
   kind: XApiErrorKind;
   fix: string;
+  /** v2 only: X's reason name (`SubscriptionLimitExceeded`), verbatim; absent when X gave none. */
+  reason?: string;
   retryAt?: Date;
   /** missing_credential only: the name of the secret to set (never its value). */
   secret?: string;
@@ -50,6 +67,7 @@ export class XApiError extends Error {
   readonly xMessage: string;
   readonly kind: XApiErrorKind;
   readonly fix: string;
+  readonly reason?: string;
   readonly retryAt?: Date;
   readonly secret?: string;
 
@@ -62,6 +80,7 @@ export class XApiError extends Error {
     this.xMessage = init.xMessage;
     this.kind = init.kind;
     this.fix = init.fix;
+    if (init.reason !== undefined) this.reason = init.reason;
     if (init.retryAt !== undefined) this.retryAt = init.retryAt;
     if (init.secret !== undefined) this.secret = init.secret;
   }
@@ -78,6 +97,7 @@ export class XApiError extends Error {
       message: this.xMessage,
       fix: this.fix,
     };
+    if (this.reason !== undefined) out.reason = this.reason;
     if (this.retryAt !== undefined) out.retry_at = this.retryAt.toISOString();
     if (this.secret !== undefined) out.secret = this.secret;
     return out;
@@ -115,6 +135,26 @@ const FIX = {
     "The Replay window was refused (codes 356-368). Dates are UTC yyyymmddhhmm; from_date must be before to_date, from_date at least 31 minutes ago and within the lookback (5 days, 24 h on some v2 tiers), to_date at least 10 minutes ago.",
   unsupported:
     "This operation is not offered for this API flavour.",
+  duplicate_subscription:
+    "X already has this subscription (DuplicateSubscriptionFailed): the same user and event type (and filter) on this webhook. List the app's subscriptions and record the existing one instead of creating another.",
+  subscription_limit:
+    "The app has reached its subscription cap across all webhooks (SubscriptionLimitExceeded): 1,500 self-serve, 75,000 enterprise, 150,000 partner for XAA. Delete subscriptions no longer needed (or users' unused event types), or move to a higher tier.",
+  subscription_not_found:
+    "X has no subscription with this id for this app (SubscriptionNotFound). It was deleted already, or belongs to another app: list the app's subscriptions and reconcile.",
+  webhook_id_invalid:
+    "The webhook_id was not found or does not belong to this app (WebhookIdInvalid). List the app's webhooks with this app's bearer token and use an id from that list.",
+  url_invalid:
+    "The webhook URL does not meet X's requirements (UrlValidationFailed): it must be a public https URL without a port.",
+  duplicate_url:
+    "The app already has a webhook for this URL (DuplicateUrlFailed). List the app's webhooks and use the existing one.",
+  webhook_limit:
+    "The app has as many webhooks as its tier allows (WebhookLimitExceeded). Delete one it no longer uses before registering another.",
+  replay_conflict:
+    "A Replay job is already running for this webhook (ReplayConflictError). Wait for its replay_job_status event, then request the next window.",
+  consent_required:
+    "The user has not granted this app the OAuth 2.0 scope this private event type needs. Send the user through Sign in with X (OAuth 2.0) again with the event type in their invite, then retry.",
+  invalid_request:
+    "X refused the request as invalid (invalid-request): X's message names the parameter. Check the event type, the filter (direction only for directional types; user_id must be the token's user for mute/block) and the tag (1-200 characters).",
   missing_credential:
     "A credential this call needs is not configured: set the named secret with `wrangler secret put`.",
   network:
@@ -141,6 +181,30 @@ function classify214(message: string): XApiErrorKind {
   return "crc_failed";
 }
 
+/**
+ * The v2 reasons X's quickstarts and the XAA pages name, onto our kinds. `CrcValidationFailed`
+ * is v1.1's 214 "non-200 / invalid response" family: X does not say which, so the generic fix.
+ */
+const REASON_KINDS: Readonly<Record<string, XApiErrorKind>> = {
+  DuplicateSubscriptionFailed: "duplicate_subscription",
+  SubscriptionLimitExceeded: "subscription_limit",
+  SubscriptionNotFound: "subscription_not_found",
+  WebhookIdInvalid: "webhook_id_invalid",
+  CrcValidationFailed: "crc_failed",
+  UrlValidationFailed: "url_invalid",
+  DuplicateUrlFailed: "duplicate_url",
+  WebhookLimitExceeded: "webhook_limit",
+  ReplayConflictError: "replay_conflict",
+};
+
+/** The reasons this client knows, in the order they are looked for in free text. */
+export const KNOWN_REASONS: readonly string[] = Object.keys(REASON_KINDS);
+
+/** The kind for one of X's v2 reasons; undefined for a reason this client does not know. */
+export function kindForReason(reason: string): XApiErrorKind | undefined {
+  return Object.hasOwn(REASON_KINDS, reason) ? REASON_KINDS[reason] : undefined;
+}
+
 /** v2 problem `type` URIs (`https://api.twitter.com/2/problems/<name>`) we can name. */
 const PROBLEM_KINDS: Readonly<Record<string, XApiErrorKind>> = {
   "resource-not-found": "webhook_not_found",
@@ -149,10 +213,13 @@ const PROBLEM_KINDS: Readonly<Record<string, XApiErrorKind>> = {
   "unsupported-authentication": "auth_failed",
   "usage-capped": "rate_limited",
   "rate-limit-exceeded": "rate_limited",
+  "invalid-request": "invalid_request",
 };
 
 /** Map X's code (and, failing that, the HTTP status and problem type) onto a kind. */
-export function classifyXError(status: number, code: number | null, message: string, problemType?: string): XApiErrorKind {
+export function classifyXError(status: number, code: number | null, message: string, problemType?: string, reason?: string): XApiErrorKind {
+  const byReason = reason === undefined ? undefined : kindForReason(reason);
+  if (byReason !== undefined) return byReason;
   switch (code) {
     case 32:
       return "auth_failed";
@@ -177,7 +244,8 @@ export function classifyXError(status: number, code: number | null, message: str
   if (code !== null && code >= 356 && code <= 368) return "replay_bad_dates";
   if (problemType !== undefined) {
     const name = problemType.slice(problemType.lastIndexOf("/") + 1);
-    const kind = PROBLEM_KINDS[name];
+    // X's text: a type ending in "/constructor" must not find Object.prototype's member.
+    const kind = Object.hasOwn(PROBLEM_KINDS, name) ? PROBLEM_KINDS[name] : undefined;
     if (kind !== undefined) return kind;
   }
   if (status === 429) return "rate_limited";
@@ -192,6 +260,24 @@ export interface ParsedXError {
   code: number | null;
   message: string;
   problemType?: string;
+  /** v2: X's reason name, when the body carries one (a `reason` field, or a known name in the text). */
+  reason?: string;
+}
+
+/** A reason-shaped word: X's reasons are PascalCase identifiers. */
+const REASON_SHAPE = /^[A-Z][A-Za-z]{2,63}$/;
+
+/**
+ * X's reason: an explicit `reason` field (bulk delete's per-id errors, the XAA pages), else a
+ * known reason name in the title, type or text (the quickstarts show it in prose). An unknown
+ * explicit reason is still kept verbatim when it looks like one, so a new reason is not lost.
+ */
+function findReason(first: Record<string, unknown> | undefined, body: Record<string, unknown>): string | undefined {
+  for (const v of [first?.reason, body.reason]) {
+    if (typeof v === "string" && REASON_SHAPE.test(v)) return v;
+  }
+  const texts = [first?.title, body.title, first?.type, body.type, first?.detail, body.detail, first?.message, body.message].filter((v): v is string => typeof v === "string");
+  return KNOWN_REASONS.find((r) => texts.some((t) => t.includes(r)));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -223,14 +309,17 @@ export function parseErrorBody(status: number, text: string): ParsedXError {
   const problemType = pick(body.type, first?.type);
   const out: ParsedXError = { code, message: message.slice(0, MAX_MESSAGE) };
   if (problemType !== undefined) out.problemType = problemType;
+  const reason = findReason(first, body);
+  if (reason !== undefined) out.reason = reason;
   return out;
 }
 
 /** Build the XApiError for a failed response whose body text has been read. */
 export function errorFromResponse(status: number, text: string, retryAt?: Date): XApiError {
   const parsed = parseErrorBody(status, text);
-  const kind = classifyXError(status, parsed.code, parsed.message, parsed.problemType);
+  const kind = classifyXError(status, parsed.code, parsed.message, parsed.problemType, parsed.reason);
   const init: XApiErrorInit = { status, code: parsed.code, xMessage: parsed.message, kind, fix: fixFor(kind) };
+  if (parsed.reason !== undefined) init.reason = parsed.reason;
   if (retryAt !== undefined && kind === "rate_limited") init.retryAt = retryAt;
   return new XApiError(init);
 }

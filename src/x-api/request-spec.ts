@@ -15,13 +15,18 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE";
  * - `bearer-or-app-user`: v2 webhook ops accept either; bearer when configured.
  * - `oauth-leg`: Sign in with X: consumer credentials plus, in leg 3, the request token;
  *   `oauth_callback` (leg 1) and `oauth_verifier` (leg 3) ride in the signed header.
+ * - `oauth2-user`: a user's OAuth 2.0 access token as a bearer (XAA private event types).
+ * - `oauth2-client`: the OAuth 2.0 token endpoint: HTTP Basic with the app's client id and
+ *   secret (confidential client); no header for a public client (client_id goes in the form).
  */
 export type AuthMode =
   | { kind: "app-user" }
   | { kind: "user"; user: UserToken }
   | { kind: "bearer" }
   | { kind: "bearer-or-app-user" }
-  | { kind: "oauth-leg"; token?: UserToken; callback?: string; verifier?: string };
+  | { kind: "oauth-leg"; token?: UserToken; callback?: string; verifier?: string }
+  | { kind: "oauth2-user"; accessToken: string }
+  | { kind: "oauth2-client" };
 
 export interface RequestSpec<T> {
   /** Operation name, for messages (`registerWebhook`). */
@@ -35,11 +40,15 @@ export interface RequestSpec<T> {
   query?: ReadonlyArray<readonly [string, string]>;
   /** JSON body (never signed). */
   json?: unknown;
+  /** Form-encoded body (`application/x-www-form-urlencoded`; signed under OAuth 1.0a). */
+  form?: ReadonlyArray<readonly [string, string]>;
   auth: AuthMode;
   /** Statuses that mean success; anything else becomes an XApiError. */
   ok: readonly number[];
   /** Read a success (or an `ok` status) body; throw XApiError("unexpected") if it is malformed. */
   parse: (status: number, text: string) => T;
+  /** Build the error for a non-`ok` status; default `errorFromResponse` (errors.ts). */
+  error?: (status: number, text: string, retryAt?: Date) => Error;
 }
 
 /** Encode one path segment: ids and env names come from config or admin input. */

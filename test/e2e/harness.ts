@@ -128,7 +128,9 @@ export async function startReceiver(opts: WorkerOptions): Promise<{ url: string;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const emuOpts: StartOptions = { port: 0, ...opts.emulator, clock: { scale: 0, ...opts.emulator?.clock } };
+  // v2ErrorCodes: src/x-api still classifies v2 errors by v1.1 code, which X's v2 never sends
+  // (the emulator now answers X's problem JSON with `reason`); drop this once src reads reasons.
+  const emuOpts: StartOptions = { port: 0, v2ErrorCodes: true, ...opts.emulator, clock: { scale: 0, ...opts.emulator?.clock } };
   const emulator = await startEmulator(emuOpts);
   const secrets: Record<string, string> = { ...DEMO_SECRETS, ...opts.secrets };
   const forwardSecret = secrets.FORWARD_SECRET ?? DEMO_SECRETS.FORWARD_SECRET!;

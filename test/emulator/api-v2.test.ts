@@ -35,14 +35,14 @@ describe("v2 management API", () => {
     expect(u.status).toBe(200);
   });
 
-  it("a failed CRC on register is a 400 problem carrying code 214 and X's message", async () => {
+  it("a failed CRC on register is a 400 problem with reason CrcValidationFailed and X's message, no v1.1 code", async () => {
     hook.crcMode = "status_500";
     const r = await call(emu, { method: "POST", path: "/2/webhooks", json: { url: hook.url }, as: bearer(app()) });
     expect(r.status).toBe(400);
     expect(r.headers["content-type"]).toContain("application/problem+json");
     const body = r.json as Record<string, unknown>;
     expect(body).toMatchObject({ title: "Invalid Request", detail: "Non-200 response code during CRC GET request (i.e. 404, 500, etc).", type: expect.any(String) });
-    expect(firstError(r)).toEqual({ code: 214, message: "Non-200 response code during CRC GET request (i.e. 404, 500, etc)." });
+    expect(firstError(r)).toEqual({ reason: "CrcValidationFailed", message: "Non-200 response code during CRC GET request (i.e. 404, 500, etc)." });
   });
 
   it("lists webhooks with meta.result_count", async () => {
@@ -60,18 +60,18 @@ describe("v2 management API", () => {
     expect(bad.status).toBe(200);
     expect(bad.json).toEqual({
       data: { valid: false },
-      errors: [{ code: 214, message: "Webhook URL does not meet the requirements. Invalid CRC token or json response format." }],
+      errors: [{ reason: "CrcValidationFailed", message: "Webhook URL does not meet the requirements. Invalid CRC token or json response format." }],
     });
   });
 
-  it("deletes a webhook; unknown ids are a 404 problem with code 34", async () => {
+  it("deletes a webhook; unknown ids are a 404 problem with reason WebhookIdInvalid", async () => {
     const id = await register();
     const r = await call(emu, { method: "DELETE", path: `/2/webhooks/${id}`, as: bearer(app()) });
     expect(r.json).toEqual({ data: { deleted: true } });
     const again = await call(emu, { method: "DELETE", path: `/2/webhooks/${id}`, as: bearer(app()) });
     expect(again.status).toBe(404);
     expect(again.json).toMatchObject({ title: "Not Found Error" });
-    expect(firstError(again).code).toBe(34);
+    expect(firstError(again)).toEqual({ reason: "WebhookIdInvalid", message: "Webhook does not exist or is associated with a different X application." });
   });
 
   it("subscribes, checks, lists, counts and unsubscribes", async () => {
@@ -90,21 +90,39 @@ describe("v2 management API", () => {
     expect(emu.state.webhooks.get(id)!.subscriptions.size).toBe(0);
   });
 
-  it("subscribe needs user context; list needs the bearer; 348 for a refused user", async () => {
+  it("subscribe needs user context; list needs the bearer; a refused user is 403 (v2 problems, no v1.1 codes)", async () => {
     const id = await register();
     const A = `/2/account_activity/webhooks/${id}/subscriptions`;
     const b = await call(emu, { method: "POST", path: `${A}/all`, as: bearer(app()) });
-    expect([b.status, firstError(b).code]).toEqual([403, 220]);
+    expect([b.status, firstError(b)]).toEqual([403, { message: "Your credentials do not allow access to this resource." }]);
     const u = await call(emu, { method: "GET", path: `${A}/all/list` });
-    expect([u.status, firstError(u).code]).toEqual([403, 220]);
+    expect([u.status, firstError(u)]).toEqual([403, { message: "Your credentials do not allow access to this resource." }]);
     const d = await call(emu, { method: "POST", path: `${A}/all`, as: asUser(userNamed(emu, "carol")) });
-    expect([d.status, firstError(d).code]).toEqual([403, 348]);
+    expect([d.status, firstError(d).message]).toEqual([403, "Client application is not permitted to access this user\u2019s webhook subscriptions."]);
+    expect(d.json).toMatchObject({ title: "Forbidden", status: 403 });
   });
 
-  it("auth failures are 401 problems with code 32", async () => {
+  it("an unknown /2/ path or method is a 404 problem, not a v1.1 code 34", async () => {
+    for (const [method, path] of [["GET", "/2/nothing/here"], ["PATCH", "/2/webhooks"]] as const) {
+      const r = await call(emu, { method, path, as: bearer(app()) });
+      expect(r.status).toBe(404);
+      expect(r.headers["content-type"]).toBe("application/problem+json");
+      expect(r.json).toMatchObject({ title: "Not Found Error", type: "https://api.x.com/2/problems/resource-not-found" });
+      expect(firstError(r).code).toBeUndefined();
+    }
+  });
+
+  it("auth failures are 401 problems (no v1.1 code); v2ErrorCodes adds the code back for old clients", async () => {
     const r = await call(emu, { method: "POST", path: "/2/webhooks", json: { url: hook.url }, app: { ...app(), consumerSecret: "wrong" } });
     expect(r.status).toBe(401);
     expect(r.json).toMatchObject({ title: "Unauthorized", type: "about:blank" });
-    expect(firstError(r)).toEqual({ code: 32, message: "Could not authenticate you." });
+    expect(firstError(r)).toEqual({ message: "Could not authenticate you." });
+    emu.config.v2ErrorCodes = true;
+    try {
+      const old = await call(emu, { method: "POST", path: "/2/webhooks", json: { url: hook.url }, app: { ...app(), consumerSecret: "wrong" } });
+      expect(firstError(old)).toEqual({ code: 32, message: "Could not authenticate you." });
+    } finally {
+      emu.config.v2ErrorCodes = false;
+    }
   });
 });

@@ -107,18 +107,19 @@ describe("deliveries: fan-out, payloads, signatures", () => {
     ]);
   });
 
-  it("XAA apps get the XAA envelope; mentions (no XAA event) are not sent to them", async () => {
+  it("xaa-flavour apps subscribed through AAA get the XAA envelope (emulator shortcut): post.create for the author, post.mention.create for the mentioned", async () => {
     const xaa = appNamed(emu, "activity");
     hook.secrets = [xaa.consumerSecret];
     const id = await registerV2(emu, hook.url, xaa);
     await subscribeV2(emu, id, alice(), xaa);
     await subscribeV2(emu, id, bob(), xaa);
     const res = await emu.emit({ type: "tweet", user_id: alice().id, mention_ids: [bob().id] });
-    expect(hook.received).toHaveLength(1);
-    expect(hook.received[0]!.signatureValid).toBe(true);
-    const body = JSON.parse(hook.received[0]!.body) as { data: Json };
-    expect(body.data).toMatchObject({ filter: { user_id: alice().id }, event_type: "post.create", payload: { id: res.ids.tweet_id, author_id: alice().id } });
-    expect(body.data.event_uuid).toMatch(/^-?\d+$/);
+    expect(hook.received).toHaveLength(2);
+    expect(hook.received.every((r) => r.signatureValid)).toBe(true);
+    const [own, mention] = hook.received.map((r) => (JSON.parse(r.body) as { data: Json }).data);
+    expect(own).toMatchObject({ filter: { user_id: alice().id }, event_type: "post.create", payload: { id: res.ids.tweet_id, author_id: alice().id } });
+    expect(own!.event_uuid).toMatch(/^-?\d+$/);
+    expect(mention).toMatchObject({ filter: { user_id: bob().id }, event_type: "post.mention.create", payload: { id: res.ids.tweet_id, author_id: alice().id } });
   });
 
   it("a revoke is a user_event without for_user_id, and X drops the subscription", async () => {

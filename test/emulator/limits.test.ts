@@ -33,19 +33,19 @@ describe("rate limits per 15-minute window", () => {
     expect(again.headers["x-rate-limit-remaining"]).toBe("2");
   });
 
-  it("v2 answers a 429 problem keeping code 88", async () => {
+  it("v2 answers a 429 problem (no v1.1 code 88)", async () => {
     const app = appNamed(emu, "default");
     await call(emu, { method: "GET", path: "/2/webhooks", as: bearer(app) });
     await call(emu, { method: "GET", path: "/2/webhooks", as: bearer(app) });
     const r = await call(emu, { method: "GET", path: "/2/webhooks", as: bearer(app) });
     expect(r.status).toBe(429);
     expect(r.json).toMatchObject({ title: "Too Many Requests" });
-    expect(firstError(r).code).toBe(88);
+    expect(firstError(r)).toEqual({ reason: "RateLimitExceeded", message: "Rate limit exceeded" });
   });
 
   it("defaults follow X's documented limits", () => {
     const l = defaultSettings().rateLimits;
-    expect([l["v1.webhooks.register"], l["v1.subscriptions.create"], l["v1.subscriptions.list"], l["v1.subscriptions.count"], l["v2.webhooks.register"], l["v1.replay"]]).toEqual([15, 500, 50, 15, 450, 5]);
+    expect([l["v1.webhooks.register"], l["v1.subscriptions.create"], l["v1.subscriptions.list"], l["v1.subscriptions.count"], l["v2.webhooks.register"], l["v1.replay"], l["v2.replay"]]).toEqual([15, 500, 50, 15, 450, 5, 100]);
   });
 });
 
@@ -78,6 +78,8 @@ describe("tier limits", () => {
   });
 
   const tooMany = { code: 214, message: "Too many resources already created." };
+  const webhookLimit = { reason: "WebhookLimitExceeded", message: "Too many resources already created." };
+  const subscriptionLimit = { reason: "SubscriptionLimitExceeded", message: "Too many resources already created." };
 
   async function register(appName: string, path = "/a"): Promise<Awaited<ReturnType<typeof call>>> {
     return call(emu, { method: "POST", path: "/2/webhooks", json: { url: hook.url + path }, app: appNamed(emu, appName) });
@@ -88,7 +90,7 @@ describe("tier limits", () => {
     for (const u of [...emu.state.users.values()].slice(0, n)) {
       const r = await call(emu, { method: "POST", path: `/2/account_activity/webhooks/${webhookId}/subscriptions/all`, app: appNamed(emu, appName), as: asUser(u) });
       statuses.push(r.status);
-      if (r.status !== 200) expect(firstError(r)).toEqual(tooMany);
+      if (r.status !== 200) expect(firstError(r)).toEqual(subscriptionLimit);
     }
     return statuses;
   }
@@ -98,7 +100,7 @@ describe("tier limits", () => {
     expect(r.status).toBe(200);
     const second = await register("sandbox-app", "/b");
     expect(second.status).toBe(403);
-    expect(firstError(second)).toEqual(tooMany);
+    expect(firstError(second)).toEqual(webhookLimit);
     const statuses = await subscribeAll("sandbox-app", (r.json as { data: { id: string } }).data.id, 16);
     expect(statuses.filter((s) => s === 200)).toHaveLength(15);
     expect(statuses.at(-1)).toBe(403);
@@ -115,7 +117,7 @@ describe("tier limits", () => {
     expect((await register("ent-a", "/1")).status).toBe(200);
     expect((await register("ent-b", "/2")).status).toBe(200);
     const third = await register("ent-a", "/3");
-    expect([third.status, firstError(third)]).toEqual([403, tooMany]);
+    expect([third.status, firstError(third)]).toEqual([403, webhookLimit]);
   });
 
   it("v1.1 register over the limit is 403 code 214 in the v1.1 shape", async () => {

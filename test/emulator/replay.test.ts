@@ -165,11 +165,45 @@ describe("Replay API", () => {
     const now = emu.clock.now();
     const old = await call(emu, { method: "POST", path: "/2/webhooks/replay", json: { webhook_id: id, from_date: formatReplayDate(START), to_date: formatReplayDate(now - HOUR) }, as: bearer(app) });
     expect(old.status, old.text).toBe(400);
-    expect(firstError(old)).toEqual({ code: 356, message: "from_date must be within the past 24 hours." });
+    expect(firstError(old)).toEqual({ message: "from_date must be within the past 24 hours." });
     const ok = await call(emu, { method: "POST", path: "/2/webhooks/replay", json: { webhook_id: id, from_date: formatReplayDate(now - 2 * HOUR), to_date: formatReplayDate(now - HOUR) }, as: bearer(app) });
     expect(ok.json).toEqual({ data: { job_id: expect.any(String), created_at: expect.any(String) } });
     await emu.settle();
     const status = emu.state.deliveries.find((d) => d.eventType === "replay_job_status" && d.webhookId === id);
     expect(JSON.parse(status!.body)).toMatchObject({ replay_job_status: { job_state: "Complete", webhook_id: id } });
+  });
+});
+
+describe("v2 Replay: to_date inclusive, 100 jobs per 15 minutes", () => {
+  let emu: RunningEmulator;
+  let hook: FakeWebhook;
+  afterEach(async () => {
+    await emu.stop();
+    await hook.close();
+  });
+
+  it("the to_date minute is replayed on v2 (OpenAPI: inclusive; the v1.1 window stops before it, above); past the per-window limit it is 429", async () => {
+    emu = await startEmulator({ clock: { scale: 0, start: START } });
+    const app = appNamed(emu, "default");
+    hook = await startFakeWebhook(app.consumerSecret);
+    const reg = await call(emu, { method: "POST", path: "/2/webhooks", json: { url: hook.url }, as: bearer(app) });
+    const id = (reg.json as { data: { id: string } }).data.id;
+    await call(emu, { method: "POST", path: `/2/account_activity/webhooks/${id}/subscriptions/all`, as: asUser(userNamed(emu, "alice")) });
+    await emu.advance(30_000); // the event falls inside the START minute
+    await emu.emit({ type: "tweet", user_id: userNamed(emu, "alice").id, text: "in the to_date minute" });
+    await emu.advance(HOUR);
+    hook.received.length = 0;
+    const body = { webhook_id: id, from_date: formatReplayDate(START - MIN), to_date: formatReplayDate(START) };
+    const r = await call(emu, { method: "POST", path: "/2/webhooks/replay", json: body, as: bearer(app) });
+    expect(r.status, r.text).toBe(200);
+    await emu.settle();
+    const texts = hook.received.map((x) => JSON.parse(x.body) as { tweet_create_events?: { text: string }[] }).flatMap((b) => b.tweet_create_events ?? []).map((t) => t.text);
+    expect(texts).toEqual(["in the to_date minute"]);
+    expect(r.headers["x-rate-limit-limit"]).toBe("100");
+    emu.config.rateLimits["v2.replay"] = 2;
+    await call(emu, { method: "POST", path: "/2/webhooks/replay", json: body, as: bearer(app) });
+    const limited = await call(emu, { method: "POST", path: "/2/webhooks/replay", json: body, as: bearer(app) });
+    expect(limited.status).toBe(429);
+    expect(limited.headers["content-type"]).toContain("application/problem+json");
   });
 });

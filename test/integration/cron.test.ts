@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index.ts";
 import { describe, expect, it, vi } from "vitest";
-import { appContext } from "../../src/admin/context.ts";
+import { appContext } from "../../src/control/context.ts";
 import { parseConfig } from "../../src/config.ts";
 import { revalidateApp } from "../../src/cron/revalidate.ts";
 import { DEFAULT_SETTINGS } from "../../src/cron/revalidate-policy.ts";

@@ -85,14 +85,16 @@ describe("Sign in with X", () => {
     expect(fake.calls).not.toContain("accessToken");
   });
 
-  it("lets an invite be used once", async () => {
+  it("lets an invite be used once: a second start is refused while the first runs and after it completed", async () => {
     const token = await invite();
     const first = await started(`?invite=${encodeURIComponent(token)}`);
-    const second = await started(`?invite=${encodeURIComponent(token)}`);
+    const during = await oauth(`/oauth/${app}/start?invite=${encodeURIComponent(token)}`);
+    expect(during.status).toBe(403);
+    expect(await during.json()).toMatchObject({ error: { code: "invite_used", message: expect.stringContaining("already been used") } });
     expect((await oauth(first.callback, { cookie: first.cookie })).status).toBe(200);
-    const res = await oauth(second.callback, { cookie: second.cookie });
-    expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { message: expect.stringContaining("already been used") } });
+    const after = await oauth(`/oauth/${app}/start?invite=${encodeURIComponent(token)}`);
+    expect(after.status).toBe(403);
+    expect(fake.calls.filter((c) => c === "requestToken")).toHaveLength(1);
   });
 
   it("400s a callback with missing parameters, through the Worker", async () => {

@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { appContext, sealKey } from "../../src/admin/context.ts";
+import { appContext, sealKey } from "../../src/control/context.ts";
 import { createAdminRouter } from "../../src/admin/router.ts";
 import { parseConfig } from "../../src/config.ts";
 import { revalidateAll } from "../../src/cron/scheduled.ts";

@@ -34,7 +34,7 @@ describe("Registry", () => {
     const stub = registryFor(env, "reg-tables");
     const names = await runInDurableObject(stub, (_i: Registry, state) =>
       state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").toArray().map((r) => r.name));
-    expect(names).toEqual(expect.arrayContaining(["webhooks", "subscriptions", "user_tokens", "replay_jobs", "gaps", "oauth_requests", "invites_used", "meta"]));
+    expect(names).toEqual(expect.arrayContaining(["webhooks", "subscriptions", "user_tokens", "replay_jobs", "gaps", "oauth_requests", "invites_used", "invite_claims", "meta"]));
   });
 
   it("records webhook validity and opens / closes a delivery gap", async () => {
@@ -144,16 +144,31 @@ describe("Registry", () => {
     expect(gaps[0]!.note).toContain("webhook down");
   });
 
-  it("takes an OAuth request once, and never after it expires", async () => {
+  it("takes an OAuth request once, only for its own browser, and never after it expires", async () => {
     const stub = registryFor(env, "reg-oauth");
     const row = { oauth_token: "rt1", sealed_secret: "v1.x.y", browser_hash: "h", invite_id: null, expires_at_ms: 2000 };
     await stub.putOAuthRequest(row, 1000);
-    expect(await stub.takeOAuthRequest("rt1", 1500)).toEqual(row);
-    expect(await stub.takeOAuthRequest("rt1", 1500)).toBeNull();
+    expect(await stub.takeOAuthRequest("rt1", "other", 1500)).toBe("other_browser");
+    expect(await stub.takeOAuthRequest("rt1", "h", 1500)).toEqual(row);
+    expect(await stub.takeOAuthRequest("rt1", "h", 1500)).toBe("missing");
     await stub.putOAuthRequest({ ...row, oauth_token: "rt2" }, 1000);
-    expect(await stub.takeOAuthRequest("rt2", 2000)).toBeNull();
-    expect(await stub.consumeInvite("inv", 10_000, 1000)).toBe(true);
-    expect(await stub.consumeInvite("inv", 10_000, 1001)).toBe(false);
+    expect(await stub.takeOAuthRequest("rt2", "h", 2000)).toBe("missing");
+  });
+
+  it("an invite is claimed by one flow, released on failure, used up on completion; a lapsed claim frees it", async () => {
+    const stub = registryFor(env, "reg-invites");
+    expect(await stub.claimInvite("inv", "flow-a", 5000, 1000)).toBe(true);
+    expect(await stub.claimInvite("inv", "flow-b", 5000, 1001)).toBe(false);
+    expect(await stub.releaseInvite("inv", "flow-b")).toBe(false); // only the holder releases
+    expect(await stub.releaseInvite("inv", "flow-a")).toBe(true);
+    expect(await stub.claimInvite("inv", "flow-b", 5000, 1002)).toBe(true);
+    expect(await stub.completeInvite("inv", 100_000, 1003)).toBe(true);
+    expect(await stub.claimInvite("inv", "flow-c", 9000, 1004)).toBe(false);
+    expect(await stub.completeInvite("inv", 100_000, 1005)).toBe(false);
+    // Abandoned: the claim lapses at its hold time.
+    expect(await stub.claimInvite("inv2", "flow-a", 5000, 1000)).toBe(true);
+    expect(await stub.claimInvite("inv2", "flow-b", 9000, 4999)).toBe(false);
+    expect(await stub.claimInvite("inv2", "flow-b", 9000, 5000)).toBe(true);
   });
 
   it("mirrors status and subscriptions to KV, and writes only when they change", async () => {

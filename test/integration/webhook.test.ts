@@ -128,11 +128,15 @@ describe("CRC GET", () => {
     expect(await errorCode(res)).toBe("crc_token_refused");
   });
 
-  it("with CRC_TOKEN_PATTERN=off the same token is signed", async () => {
+  it("with CRC_TOKEN_PATTERN=off a body is still refused, and a token outside the default pattern is signed", async () => {
     const e = { ...env, CRC_TOKEN_PATTERN: "off" };
-    const res = await call(new Request(`${BASE}/webhooks/default?crc_token=${encodeURIComponent(favoriteRaw)}`), e);
+    const refused = await call(new Request(`${BASE}/webhooks/default?crc_token=${encodeURIComponent(favoriteRaw)}`), e);
+    expect(refused.status).toBe(400);
+    expect(await errorCode(refused)).toBe("crc_token_refused");
+    const short = "short.token"; // under 16 characters, and "." is outside the default alphabet
+    const res = await call(new Request(`${BASE}/webhooks/default?crc_token=${short}`), e);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ response_token: await sign(SECRET, favoriteRaw) });
+    expect(await res.json()).toEqual({ response_token: await sign(SECRET, short) });
   });
 
   it("404 for an unknown app", async () => {

@@ -83,8 +83,8 @@ describe("crcTokenRefusal (signing-oracle guard)", () => {
     expect(crcTokenRefusal('{"for_user_id":"1","follow_events":[]}', DEFAULT_PATTERN)).toBe("pattern");
   });
 
-  it("with the pattern off, the same body is accepted (and its answer IS a delivery signature)", async () => {
-    expect(crcTokenRefusal(favoriteRaw, null)).toBeNull();
+  it("with the pattern off, the same body is still refused (its answer WOULD be a delivery signature)", async () => {
+    expect(crcTokenRefusal(favoriteRaw, null)).toBe("pattern");
     // Why the guard exists: the CRC answer for a body verifies as that body's delivery signature.
     const answer = await crcResponseToken("s3cret", favoriteRaw);
     expect(await verifySignature(answer, new TextEncoder().encode(favoriteRaw), ["s3cret"])).toEqual({
