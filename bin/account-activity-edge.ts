@@ -45,6 +45,9 @@ Commands:
   xaa profiles                        the app's profiles (APPS and admin-made)
   xaa profile-put NAME --types T1,T2 [--direction inbound|outbound] [--tag TAG]
   xaa profile-delete NAME             delete an admin-made profile
+  migrate [--dry-run] [--confirm-by first_event]
+                                      move the app from AAA to XAA (plan, XAA subscriptions,
+                                      confirm, remove AAA); run again until "complete"
   dead-letters list [--app NAME] [--from ORIGIN] [--limit N] [--cursor C]
                                       dead letters, with counts by app and origin
                                       (all apps unless --app; --app _unknown: unknown shape;
@@ -92,6 +95,8 @@ const OPTIONS = {
   direction: { type: "string" },
   tag: { type: "string" },
   forget: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  "confirm-by": { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -163,6 +168,12 @@ export function planCall(positionals: readonly string[], v: Values): Call {
     }
     case "xaa":
       return planXaa(`${base}/xaa`, sub, rest, v);
+    case "migrate": {
+      if (sub !== undefined) throw new UsageError(`migrate takes no subcommand (got "${sub}")`);
+      const body: Record<string, unknown> = { dry_run: v["dry-run"] === true };
+      if (v["confirm-by"] !== undefined) body.confirm_by = v["confirm-by"];
+      return { method: "POST", path: `${base}/migration`, body };
+    }
     case "pipeline":
       if (sub !== undefined) throw new UsageError(`pipeline takes no subcommand (got "${sub}")`);
       return { method: "GET", path: "/admin/pipeline" };
