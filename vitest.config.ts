@@ -2,6 +2,18 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 // Test-only settings live here and nowhere else.
+
+/** The workers project's secrets (test values). */
+const TEST_SECRETS = {
+  X_CONSUMER_SECRET: "test-consumer-secret",
+  ADMIN_TOKEN: "test-admin-token",
+  TOKEN_ENCRYPTION_KEY: "dGVzdC10b2tlbi1lbmNyeXB0aW9uLWtleS0zMi1ieXQ=",
+  FORWARD_SECRET: "whsec_dGVzdC1mb3J3YXJkLXNlY3JldA==",
+};
+// wrangler reads wrangler.toml for each test file and warns "Missing required secrets" unless it
+// finds `[secrets] required` in .dev.vars, .env or the environment: give it the test values
+// (the same ones the bindings below set), so the test output shows failures, not that warning.
+for (const [name, value] of Object.entries(TEST_SECRETS)) process.env[name] ??= value;
 // Two projects: "workers" runs inside workerd with real local KV, Durable Objects and Queues;
 // "node" runs the X emulator's own tests and the end-to-end tests, where the emulator and the
 // Worker talk over real HTTP on loopback.
@@ -14,12 +26,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             remoteBindings: false,
             miniflare: {
-              bindings: {
-                X_CONSUMER_SECRET: "test-consumer-secret",
-                ADMIN_TOKEN: "test-admin-token",
-                TOKEN_ENCRYPTION_KEY: "dGVzdC10b2tlbi1lbmNyeXB0aW9uLWtleS0zMi1ieXQ=",
-                FORWARD_SECRET: "whsec_dGVzdC1mb3J3YXJkLXNlY3JldA==",
-              },
+              bindings: TEST_SECRETS,
             },
           }),
         ],

@@ -12,37 +12,23 @@
  * dev`'s; the emulator's does not, so each start registers a fresh webhook and re-syncs the
  * receiver's registry with it (`--fresh` wipes the Worker's local state first).
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startEmulator, type RunningEmulator } from "../emulator/index.ts";
 import { DEMO_USERS, ROOT, startReceiver } from "../test/e2e/harness.ts";
 import { startSink, type Sink } from "../test/e2e/sink.ts";
+import { startConsumerWorker } from "./consumer-process.ts";
+import { readLocalSettings, wranglerDevRegistryPath, type LocalSettings } from "./settings.ts";
 import { formatRecord } from "./sink.ts";
 
-const PORTS = { worker: 8787, emulator: 8788, sink: 8789 } as const;
+const PORTS = { worker: 8787, emulator: 8788, sink: 8789, consumer: 8790 } as const;
 const HOST = "127.0.0.1";
 const STATE_DIR = `${ROOT}.wrangler/state`;
-/** Settings that are `[vars]` in wrangler.toml; everything else from the file is a secret. */
-const VAR_NAMES = new Set(["APPS", "X_API_BASE_URL", "MAX_BODY_BYTES", "CRC_TOKEN_PATTERN", "FORWARD_URL", "FORWARD_RATE_LIMIT", "FORWARD_MAX_HOLD_HOURS", "DEDUP_WINDOW_SECONDS", "DEDUP_SHARDS", "ALERT_URL", "CRC_STALE_AFTER_SECONDS", "OAUTH_START", "SILENCE_ALERT_HOURS", "SUBSCRIPTION_RECONCILE_HOURS", "PIPELINE_LAG_ALERT_MINUTES"]);
 
-/** KEY=VALUE lines, `#` comments, optional surrounding quotes (the subset `.dev.vars` uses). */
-function parseDevVars(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const eq = line.indexOf("=");
-    if (eq <= 0) continue;
-    let value = line.slice(eq + 1).trim();
-    if (/^(["']).*\1$/.test(value)) value = value.slice(1, -1);
-    out[line.slice(0, eq).trim()] = value;
-  }
-  return out;
-}
-
-function loadSettings(): { file: string; settings: Record<string, string> } {
+function loadSettings(): LocalSettings {
   const file = existsSync(`${ROOT}.dev.vars`) ? ".dev.vars" : ".dev.vars.example";
-  return { file, settings: parseDevVars(readFileSync(`${ROOT}${file}`, "utf8")) };
+  // Without a .dev.vars the fix of a missing secret still says to put it in one (copied from the example).
+  return readLocalSettings(`${ROOT}${file}`, file, `${ROOT}wrangler.toml`, ".dev.vars");
 }
 
 const c = {
@@ -59,10 +45,18 @@ async function adminCall(base: string, token: string, method: string, path: stri
   return json;
 }
 
-function nextSteps(workerUrl: string, emulatorUrl: string, adminTokenFromFile: boolean): string {
+/**
+ * The admin token as a shell expression: the example's literal value, or read from .dev.vars at
+ * paste time (never printed), so every command below pastes as is from the repository root.
+ */
+function adminTokenExpression(file: string, token: string): string {
+  return file === ".dev.vars" ? `"$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars)"` : token;
+}
+
+function nextSteps(workerUrl: string, emulatorUrl: string, file: string, token: string, consumer: boolean): string {
   const { alice, bob } = DEMO_USERS;
   const ev = (json: string): string => `  curl -s -X POST ${emulatorUrl}/_emulator/events -H 'content-type: application/json' -d '${json}'`;
-  const token = adminTokenFromFile ? "<ADMIN_TOKEN from your .dev.vars>" : "local-admin-token-change-me";
+  const tokenHint = file === ".dev.vars" ? "ADMIN_TOKEN in your .dev.vars" : token;
   return [
     c.bold("Make activity happen (alice and bob are subscribed):"),
     ev(`{"type":"tweet","user_id":"${alice.id}","text":"hello @bob","mention_ids":["${bob.id}"]}`),
@@ -71,14 +65,18 @@ function nextSteps(workerUrl: string, emulatorUrl: string, adminTokenFromFile: b
     ev(`{"type":"follow","source_id":"${bob.id}","target_id":"${alice.id}"}`),
     c.dim("  (also tweet_delete, unfollow, block, mute, typing, read, revoke, raw: docs/emulator.md)"),
     "",
-    c.bold("Look inside:"),
-    `  ${workerUrl}/dashboard      ${c.dim(`# in a browser; admin token: ${token}`)}`,
+    c.bold("Look inside (paste from the repository root, in another terminal):"),
+    `  ${workerUrl}/dashboard      ${c.dim(`# in a browser; admin token: ${tokenHint}`)}`,
     `  curl -s ${emulatorUrl}/_emulator/deliveries        ${c.dim("# what X sent and what the receiver answered")}`,
-    `  curl -s -H 'Authorization: Bearer ${token}' ${workerUrl}/admin/apps/default`,
-    `  AAE_URL=${workerUrl} AAE_ADMIN_TOKEN=${token} npx account-activity-edge subscriptions list`,
-    `  AAE_URL=${workerUrl} AAE_ADMIN_TOKEN=${token} npx account-activity-edge webhook recheck`,
+    `  export AAE_URL=${workerUrl} AAE_ADMIN_TOKEN=${adminTokenExpression(file, token)}`,
+    `  curl -s -H "Authorization: Bearer $AAE_ADMIN_TOKEN" ${workerUrl}/admin/apps/default`,
+    "  npx account-activity-edge status",
+    "  npx account-activity-edge subscriptions list",
+    "  npx account-activity-edge webhook recheck",
     "",
-    c.dim("Envelopes print below as they arrive. Ctrl-C stops everything."),
+    c.dim(consumer
+      ? "Envelopes print below as they arrive: \"sink\" lines from FORWARD_URL, \"consumer\" lines from examples/consumer-worker on aae-events. Ctrl-C stops everything."
+      : "Envelopes print below as they arrive (npm start -- --consumer also runs examples/consumer-worker on aae-events). Ctrl-C stops everything."),
   ].join("\n");
 }
 
@@ -99,13 +97,15 @@ async function fireDemo(x: RunningEmulator): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { demo: { type: "boolean" }, fresh: { type: "boolean" }, watch: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+  const { values } = parseArgs({ options: { demo: { type: "boolean" }, fresh: { type: "boolean" }, watch: { type: "boolean" }, consumer: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
   if (values.help) {
     console.log(
       [
-        "Usage: npm start [-- --demo] [-- --fresh] [-- --watch]",
+        "Usage: npm start [-- --demo] [-- --fresh] [-- --watch] [-- --consumer]",
         "  --demo   fire a few sample events after start",
         "  --fresh  wipe the Worker's local state (.wrangler/state) first",
+        "  --consumer  also run examples/consumer-worker under wrangler dev (port 8790): it consumes",
+        "           the local aae-events queue and prints a \"consumed ...\" line per envelope",
         "  --watch  rebuild and reload the Worker when src/ or wrangler.toml changes. A reload drops",
         "           queue messages not yet consumed: local Queues live in memory (Cloudflare's do not)",
       ].join("\n"),
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   process.env.WRANGLER_SEND_METRICS ??= "false";
   if (values.fresh) rmSync(STATE_DIR, { recursive: true, force: true });
 
-  const { file, settings } = loadSettings();
+  const { file, vars: fileVars, secrets: fileSecrets } = loadSettings();
   const stops: (() => Promise<void>)[] = [];
   let stopping = false;
   const stopAll = async (code: number): Promise<never> => {
@@ -132,19 +132,28 @@ async function main(): Promise<void> {
   try {
     const emulator = await startEmulator({ port: PORTS.emulator, host: HOST, clock: { scale: 1 } });
     stops.push(() => emulator.stop());
-    const forwardSecret = settings.FORWARD_SECRET ?? "";
+    const forwardSecret = fileSecrets.FORWARD_SECRET ?? "";
     const sink: Sink = await startSink({ secret: forwardSecret, port: PORTS.sink, host: HOST, onReceive: (r) => console.log(formatRecord(r)) });
     stops.push(() => sink.stop());
 
-    const vars: Record<string, string> = {};
-    const secrets: Record<string, string> = {};
-    for (const [k, v] of Object.entries(settings)) (VAR_NAMES.has(k) ? vars : secrets)[k] = v;
+    const vars: Record<string, string> = { ...fileVars };
+    const secrets: Record<string, string> = { ...fileSecrets };
     vars.X_API_BASE_URL = emulator.url;
     vars.FORWARD_URL = sink.url;
-    const worker = await startReceiver({ vars, secrets, port: PORTS.worker, persistTo: STATE_DIR, logLevel: "warn", watch: values.watch ?? false });
+    const registry = wranglerDevRegistryPath();
+    const worker = await startReceiver({ vars, secrets, port: PORTS.worker, persistTo: STATE_DIR, logLevel: "warn", watch: values.watch ?? false, registry });
     stops.push(() => worker.dispose());
+    if (values.consumer) {
+      const consumer = startConsumerWorker({
+        port: PORTS.consumer,
+        registry: process.env.CLOUDFLARE_DEV_REGISTRY_PATH || registry,
+        onLine: (line) => { if (/consumed |retrying message|dropping message|ERROR|Uncaught/.test(line)) console.log(`${c.dim("consumer")} ${line}`); },
+      });
+      stops.push(() => consumer.stop());
+      await consumer.waitFor(/Ready on/);
+    }
 
-    const adminToken = settings.ADMIN_TOKEN ?? "";
+    const adminToken = secrets.ADMIN_TOKEN ?? "";
     const registered = await adminCall(worker.url, adminToken, "POST", "/admin/apps/default/webhooks", { url: `${worker.url}/webhooks/default` });
     const webhook = registered.webhook as { id: string; valid: boolean };
     // The emulator is new on every start: drop webhooks the persisted registry remembers from before.
@@ -163,7 +172,7 @@ async function main(): Promise<void> {
         "",
         `Webhook ${webhook.id} registered: X's CRC ${webhook.valid ? "passed" : "FAILED"}. Subscribed alice (${DEMO_USERS.alice.id}) and bob (${DEMO_USERS.bob.id}).`,
         "",
-        nextSteps(worker.url, emulator.url, file === ".dev.vars"),
+        nextSteps(worker.url, emulator.url, file, adminToken, values.consumer === true),
         "",
       ].join("\n"),
     );

@@ -90,6 +90,12 @@ export interface Config {
   dedup: { windowSeconds: number; shards: number };
   /** Optional URL that receives a JSON POST when a webhook goes invalid or a re-check fails. */
   alertUrl: string | null;
+  /**
+   * Where secrets come from (`SECRETS_SOURCE`): a local settings file such as ".dev.vars" when
+   * running locally (only local dev reads that file, and npm start / npm run dev set it), null
+   * when deployed (Worker secrets). Only used to word the fix of a missing-secret error.
+   */
+  secretsSource: string | null;
   /** Bearer token for `/admin`; null disables the admin API (every call answers 401). */
   adminToken: string | null;
   /** Key material for sealing user access tokens at rest; null: tokens cannot be stored. */

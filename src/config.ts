@@ -241,6 +241,14 @@ function buildApp(src: ConfigSource, spec: AppSpec, i: number, deploymentUrl?: s
   return app;
 }
 
+/** `SECRETS_SOURCE`: a file name (letters, digits, '.', '_', '-', '/'), else null (deployed). */
+function secretsSource(src: ConfigSource): string | null {
+  const raw = str(src, "SECRETS_SOURCE");
+  if (raw === undefined) return null;
+  if (!/^[A-Za-z0-9._/-]{1,200}$/.test(raw)) throw new ConfigError("SECRETS_SOURCE", "must be a file name such as .dev.vars, or empty");
+  return raw;
+}
+
 /** Parse and validate the whole configuration. Throws `ConfigError` naming the bad setting. */
 export function parseConfig(src: ConfigSource): Config {
   const forwardUrlRaw = url(src, "FORWARD_URL");
@@ -285,6 +293,7 @@ export function parseConfig(src: ConfigSource): Config {
       shards: int(src, "DEDUP_SHARDS", DEFAULT_DEDUP_SHARDS, 1, 1024),
     },
     alertUrl: url(src, "ALERT_URL") ?? null,
+    secretsSource: secretsSource(src),
     adminToken: str(src, "ADMIN_TOKEN") ?? null,
     tokenEncryptionKey: str(src, "TOKEN_ENCRYPTION_KEY") ?? null,
     tokenEncryptionKeyPrevious: str(src, "TOKEN_ENCRYPTION_KEY_PREVIOUS") ?? null,

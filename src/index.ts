@@ -10,6 +10,7 @@ export { Registry } from "./state/registry.ts";
 export { Dedup } from "./state/dedup.ts";
 export { Spool } from "./state/spool.ts";
 export { DeadLetters } from "./state/dead-letters.ts";
+export { Metrics } from "./state/metrics.ts";
 
 export default {
   fetch: (request, env, ctx) => handleFetch(request, env, ctx),

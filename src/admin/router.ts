@@ -16,6 +16,7 @@ import { listAppLetters, listLetters, purgeLetters, redriveLetters, showLetter }
 import { appFrom, configFrom, jsonBody, xErrorResponse } from "./http.ts";
 import { createInvite } from "./invites.ts";
 import { getPipeline } from "./pipeline.ts";
+import { getMetrics, getTail } from "./metrics.ts";
 import { getSpilledEnvelope } from "./spill.ts";
 import { getReplayJob, listReplayJobs, requestReplay } from "./replay.ts";
 import { addSubscription, checkSubscription, countSubscriptions, listSubscriptions, reconcileSubscriptions, removeSubscription, resealTokens } from "./subscriptions.ts";
@@ -89,6 +90,8 @@ export function createAdminRouter(deps: ControlDeps = defaultDeps) {
     .post("/dead-letters/purge", purgeLetters)
     .get("/dead-letters/:id", showLetter)
     .get("/pipeline", getPipeline)
+    .get("/metrics", getMetrics)
+    .get("/tail", getTail)
     .all("*", () => notFound());
 
   return router;

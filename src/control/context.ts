@@ -19,7 +19,7 @@ import type { XaaClient } from "../x-api/xaa-types.ts";
 
 export type XClientFactory = (
   app: AppConfig,
-  options: { baseUrl: string; now: () => number; rateLimits: RateLimitTracker },
+  options: { baseUrl: string; now: () => number; rateLimits: RateLimitTracker; secretsSource: string | null },
 ) => XApiClient;
 
 export interface ControlDeps {
@@ -57,7 +57,7 @@ export function appContext(env: Env, config: Config, app: AppConfig, deps: Contr
  * saved after, whatever the outcome.
  */
 export async function withX<T>(ctx: AppContext, fn: (x: XApiClient) => Promise<T>): Promise<T> {
-  return withRateLimits(ctx, (tracker) => fn(ctx.deps.makeXClient(ctx.app, { baseUrl: ctx.config.xApiBaseUrl, now: ctx.deps.now, rateLimits: tracker })));
+  return withRateLimits(ctx, (tracker) => fn(ctx.deps.makeXClient(ctx.app, { baseUrl: ctx.config.xApiBaseUrl, now: ctx.deps.now, rateLimits: tracker, secretsSource: ctx.config.secretsSource })));
 }
 
 /** The X clients of an XAA app: subscriptions (xaa.ts) and the OAuth 2.0 token calls (oauth2.ts). */
@@ -69,7 +69,7 @@ export interface XaaClients {
 /** As `withX`, for the XAA clients; the same persisted rate-limit tracker. */
 export async function withXaa<T>(ctx: AppContext, fn: (x: XaaClients) => Promise<T>): Promise<T> {
   return withRateLimits(ctx, (tracker) => {
-    const options: XApiClientOptions = { baseUrl: ctx.config.xApiBaseUrl, now: ctx.deps.now, rateLimits: tracker };
+    const options: XApiClientOptions = { baseUrl: ctx.config.xApiBaseUrl, now: ctx.deps.now, rateLimits: tracker, secretsSource: ctx.config.secretsSource };
     if (ctx.deps.xFetch !== undefined) options.fetch = ctx.deps.xFetch;
     return fn({ xaa: createXaaClient(ctx.app, options), oauth2: createOAuth2Client(ctx.app, options) });
   });

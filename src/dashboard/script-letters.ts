@@ -38,7 +38,7 @@ function countsText(byKey) {
 
 function lettersSection(appNames) {
   const section = $("letters");
-  const select = el("select", { "aria-label": "Which dead letters" },
+  const select = el("select", null,
     el("option", { value: "", text: "All apps" }),
     appNames.map((n) => el("option", { value: n, text: n })),
     el("option", { value: UNKNOWN_APP, text: "Unknown shape (" + UNKNOWN_APP + ")" }));
@@ -47,8 +47,7 @@ function lettersSection(appNames) {
   const result = el("div");
   const load = () => { detail.replaceChildren(); body.replaceChildren(asyncBox(() => lettersView(select.value, result, detail, load))); };
   select.addEventListener("change", () => { result.replaceChildren(); load(); });
-  section.replaceChildren(el("h2", { text: "Dead letters" }), el("p", null, "Show: ", select), result, body, detail);
-  section.hidden = false;
+  fill(section, el("h2", { text: "Dead letters" }), el("div", { class: "controls" }, field("Show", select)), result, body, detail);
   load();
 }
 
@@ -77,12 +76,12 @@ async function lettersView(filter, result, detail, reload) {
     el("p", { class: "muted", text: entries.length === 0 ? "" : complete ? "Newest " + entries.length + ", newest first."
       : "The listing is too long to read to its end: these are the last " + entries.length + " of the first " + (${PAGE} * ${MAX_PAGES}) + " (oldest first), shown newest first." }),
     table(rows, [
-      ["", (r) => r.box], ["At", "at"], ["App", "app"], ["From", "from"], ["Reason", "reason"], ["Summary", "summary"],
+      ["", (r) => r.box], ["At", (r) => when(r.at)], ["App", "app"], ["From", "from"], ["Reason", "reason"], ["Summary", "summary"],
       ["", (r) => actionButton("Show", async () => {
-        try { detail.replaceChildren(el("h3", { text: "Dead letter " + r.id }), el("pre", { text: JSON.stringify(await api("deadLetter", { id: r.id }), null, 2) })); }
+        try { detail.replaceChildren(el("h3", { text: "Dead letter " + r.id }), el("pre", { text: pretty(await api("deadLetter", { id: r.id })) })); }
         catch (err) { showError(detail, err); }
       })],
-    ], "No dead letters."),
+    ], "No dead letters.", "Dead letters"),
     entries.length === 0 ? null : el("p", null,
       actionButton("Select all shown", async () => { for (const b of boxes) { b.checked = true; b.dispatchEvent(new Event("change")); } }),
       act("Redrive selected", "redrive", (n) => "Redrive " + n + " dead letter(s)? Each goes back to its queue and is removed from this list.",

@@ -6,13 +6,6 @@
  * reaches X.
  */
 export const DASHBOARD_PIPELINE_JS = String.raw`
-function ageText(seconds) {
-  if (seconds === null || seconds === undefined) return "-";
-  if (seconds < 120) return seconds + " s";
-  if (seconds < 7200) return Math.floor(seconds / 60) + " min";
-  return Math.floor(seconds / 3600) + " h " + Math.floor((seconds % 3600) / 60) + " min";
-}
-
 function forwardView(f) {
   const apps = (f.apps || []).join(", ");
   if (f.error) return el("p", { class: "error", text: "Forward destination " + f.destination_host + " (apps: " + apps + "): state unavailable." });
@@ -33,8 +26,7 @@ function forwardViews(list) {
   return list.map(forwardView);
 }
 
-async function pipelineView() {
-  const p = await api("pipeline");
+function pipelineView(p) {
   const letters = p.dead_letters.error ? "unavailable" : String(p.dead_letters.total);
   return [
     table(p.queues, [
@@ -43,16 +35,15 @@ async function pipelineView() {
       ["Bytes", (q) => q.error ? "-" : q.backlog_bytes],
       ["Oldest", (q) => q.error ? "-" : q.oldest_message_at],
       ["Age", (q) => q.error ? "-" : ageText(q.oldest_age_seconds)],
-    ]),
+    ], "No queue.", "Queue backlogs"),
     el("h3", { text: "Forward destinations" }),
     ...forwardViews(p.forward_destinations || (p.forward ? [p.forward] : [])),
     el("p", { text: "Dead letters stored: " + letters + "." }),
   ];
 }
 
-function pipelineSection() {
+function pipelineSection(p, err) {
   const section = $("pipeline");
-  section.replaceChildren(el("h2", { text: "Pipeline" }), asyncBox(pipelineView));
-  section.hidden = false;
+  fill(section, el("h2", { text: "Pipeline" }), err ? errorView(err) : pipelineView(p));
 }
 `;

@@ -32,6 +32,7 @@ import { isAdmin } from "../admin/auth.ts";
 import { appContext, defaultDeps, sealKey, sealKeys, withXaa, type AppContext, type ControlDeps } from "../control/context.ts";
 import { appFrom, configFrom, xErrorResponse } from "../admin/http.ts";
 import { oauthMacKey, oauthVerifyKeys } from "../admin/invites.ts";
+import { INVITE_CLAIM_MS, INVITE_USED_KEEP_MS } from "./routes.ts";
 import { authorizeUrl, codeChallengeS256, defaultAuthorizeUrl, newCodeVerifier, newState } from "./pkce.ts";
 import { randomId, readInvite, sha256Hex, signValue, verifyValue } from "./signing.ts";
 
@@ -117,14 +118,25 @@ async function start(c: AppContext, req: IRequest): Promise<Response> {
   const state = newState();
   const browser = randomId(32);
   const origin = new URL(req.url).origin;
-  await c.registry.putOAuth2Request({
-    state,
-    sealed_verifier: await sealToken(key, { app: c.app.name, userId: `oauth2-request:${state}` }, { token: verifier, secret: "" }),
-    browser_hash: await sha256Hex(browser),
-    invite_id: inviteId,
-    profile: profile.name,
-    expires_at_ms: nowMs + OAUTH2_REQUEST_TTL_MS,
-  }, nowMs);
+  const browserHash = await sha256Hex(browser);
+  // As for OAuth 1.0a: the invite is held by this flow before anything is stored, so a used
+  // invite (or one another browser is signing in with) starts nothing.
+  if (inviteId !== null && !(await c.registry.claimInvite(inviteId, browserHash, nowMs + INVITE_CLAIM_MS, nowMs))) {
+    throw new HttpError(403, "invite_used", "This invite has already been used (or a sign-in with it is in progress): ask the operator for a new one.");
+  }
+  try {
+    await c.registry.putOAuth2Request({
+      state,
+      sealed_verifier: await sealToken(key, { app: c.app.name, userId: `oauth2-request:${state}` }, { token: verifier, secret: "" }),
+      browser_hash: browserHash,
+      invite_id: inviteId,
+      profile: profile.name,
+      expires_at_ms: nowMs + OAUTH2_REQUEST_TTL_MS,
+    }, nowMs);
+  } catch (err) {
+    if (inviteId !== null) await c.registry.releaseInvite(inviteId, browserHash);
+    throw err;
+  }
   const location = authorizeUrl({
     authorizeUrl: defaultAuthorizeUrl(c.config.xApiBaseUrl),
     clientId,
@@ -161,33 +173,42 @@ async function callback(c: AppContext, req: IRequest): Promise<Response> {
   const cookie = readCookie(req, oauth2CookieName(c.app.name));
   const browser = cookie === null ? null : await verifyValue(await oauthVerifyKeys(c.config), `${COOKIE_PURPOSE}:${c.app.name}`, cookie);
   if (browser === null) throw refuse("This sign-in was not started in this browser (or its cookie expired): start again.");
-  const pending = await c.registry.takeOAuth2Request(state, nowMs);
-  if (pending === null) throw refuse("This sign-in has expired or was already completed: start again.");
-  const a = new TextEncoder().encode(await sha256Hex(browser));
-  const b = new TextEncoder().encode(pending.browser_hash);
-  if (a.byteLength !== b.byteLength || !crypto.subtle.timingSafeEqual(a, b)) throw refuse("This sign-in was started in another browser: start again.");
-  if (typeof q.error === "string") throw refuse("Access was not granted on X, so nothing was subscribed.");
-  const code = typeof q.code === "string" ? q.code : "";
-  if (!CODE.test(code)) throw refuse("The callback has no valid code.");
-  if (pending.invite_id !== null && !(await c.registry.consumeInvite(pending.invite_id, nowMs + 31 * 24 * 3600_000, nowMs))) {
-    throw refuse("This invite has already been used.");
+  // The browser binding first, before anything is spent (the pending sign-in, the invite).
+  const browserHash = await sha256Hex(browser);
+  const pending = await c.registry.takeOAuth2Request(state, browserHash, nowMs);
+  if (pending === "missing") throw refuse("This sign-in has expired or was already completed: start again.");
+  if (pending === "other_browser") throw refuse("This sign-in was started in another browser: start again.");
+  const inviteId = pending.invite_id;
+  let done: { user: { id: string; username: string }; outcome: SubscribeOutcome };
+  try {
+    if (typeof q.error === "string") throw refuse("Access was not granted on X, so nothing was subscribed.");
+    const code = typeof q.code === "string" ? q.code : "";
+    if (!CODE.test(code)) throw refuse("The callback has no valid code.");
+    const keys = await sealKeys(c.config);
+    const verifier = await openWithKeys(keys, { app: c.app.name, userId: `oauth2-request:${state}` }, pending.sealed_verifier).then(
+      (o) => o.token.token,
+      (err: unknown) => {
+        if (err instanceof TokenSealError) throw refuse("This sign-in was started before a key change: start again.");
+        throw err;
+      },
+    );
+    const profile = await profileNamed(c, pending.profile ?? "");
+    const redirectUri = `${new URL(req.url).origin}/oauth2/${c.app.name}/callback`;
+    done = await withXaa(c, async (x) => {
+      const grant = await x.oauth2.exchangeCode({ code, codeVerifier: verifier, redirectUri });
+      const me = await x.oauth2.me(grant.accessToken);
+      await storeOAuth2Grant(c, me, grant);
+      return { user: me, outcome: await subscribeUser(c, x, me.id, profile, "oauth") };
+    });
+  } catch (err) {
+    // The flow failed before completion (denied, X refused, an error): the invite can be used again.
+    if (inviteId !== null) await c.registry.releaseInvite(inviteId, browserHash);
+    throw err;
   }
-  const keys = await sealKeys(c.config);
-  const verifier = await openWithKeys(keys, { app: c.app.name, userId: `oauth2-request:${state}` }, pending.sealed_verifier).then(
-    (o) => o.token.token,
-    (err: unknown) => {
-      if (err instanceof TokenSealError) throw refuse("This sign-in was started before a key change: start again.");
-      throw err;
-    },
-  );
-  const profile = await profileNamed(c, pending.profile ?? "");
-  const redirectUri = `${new URL(req.url).origin}/oauth2/${c.app.name}/callback`;
-  const { user, outcome } = await withXaa(c, async (x) => {
-    const grant = await x.oauth2.exchangeCode({ code, codeVerifier: verifier, redirectUri });
-    const me = await x.oauth2.me(grant.accessToken);
-    await storeOAuth2Grant(c, me, grant);
-    return { user: me, outcome: await subscribeUser(c, x, me.id, profile, "oauth") };
-  });
+  if (inviteId !== null && !(await c.registry.completeInvite(inviteId, nowMs + INVITE_USED_KEEP_MS, nowMs))) {
+    console.log(JSON.stringify({ msg: "invite completed twice (its claim had lapsed)", app: c.app.name }));
+  }
+  const { user, outcome } = done;
   const name = user.username === "" ? user.id : user.username;
   return html(`@${name} is subscribed`, resultPage(c.app.name, name, outcome), {
     "set-cookie": `${oauth2CookieName(c.app.name)}=; Path=/oauth2/${c.app.name}/; Max-Age=0; HttpOnly; SameSite=Lax`,

@@ -28,15 +28,16 @@ import { oauthMacKey, oauthVerifyKeys } from "../admin/invites.ts";
 import { webhookIdOrCurrent } from "../admin/webhooks.ts";
 import { openWithKeys, sealToken, TokenSealError } from "../state/token-seal.ts";
 import { COOKIE_PURPOSE, randomId, readInvite, sha256Hex, signValue, verifyValue } from "./signing.ts";
+import { errorPage, OAUTH_PAGE_CSS, successPage } from "./pages.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
 
 /** How long a started sign-in may take before its request token is forgotten. */
 export const OAUTH_REQUEST_TTL_MS = 10 * 60_000;
 /** How long /start holds an invite for its flow: the request's life plus room for the callback. */
-const INVITE_CLAIM_MS = OAUTH_REQUEST_TTL_MS + 5 * 60_000;
+export const INVITE_CLAIM_MS = OAUTH_REQUEST_TTL_MS + 5 * 60_000;
 /** A used invite is remembered past the longest an invite can live (30 days). */
-const INVITE_USED_KEEP_MS = 31 * 24 * 3600_000;
+export const INVITE_USED_KEEP_MS = 31 * 24 * 3600_000;
 
 export const cookieName = (app: string): string => `aae_oauth_${app.replace(/[^a-z0-9]/g, "_")}`;
 
@@ -157,7 +158,7 @@ async function completeSignIn(c: AppContext, req: IRequest, oauthToken: string, 
   await withX(c, (x) => x.subscribe(webhookId, { token: user.token, secret: user.secret }));
   const sealed = await sealToken(key, { app: c.app.name, userId: user.userId }, { token: user.token, secret: user.secret });
   await c.registry.upsertSubscription({ user_id: user.userId, screen_name: user.screenName, by: "oauth", sealed }, new Date(nowMs).toISOString());
-  return new Response(page(`@${user.screenName} is subscribed`, `Events for @${user.screenName} now reach ${c.app.name}. You can close this page.`), {
+  return new Response(successPage(user.screenName, c.app.name), {
     status: 200,
     headers: {
       "content-type": "text/html; charset=utf-8",
@@ -167,13 +168,29 @@ async function completeSignIn(c: AppContext, req: IRequest, oauthToken: string, 
   });
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+/**
+ * An error answer as the page an end user sees: same status and headers (Retry-After), the body
+ * a styled page with a plain-language message for its code (pages.ts), never the JSON.
+ */
+async function asPage(res: Response): Promise<Response> {
+  let code = "internal";
+  let detail: string | null = null;
+  let reference: string | null = null;
+  try {
+    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown; request_id?: unknown } };
+    if (typeof body.error?.code === "string") code = body.error.code;
+    if (typeof body.error?.message === "string") detail = body.error.message;
+    if (typeof body.error?.request_id === "string") reference = body.error.request_id;
+  } catch {
+    // Not JSON: the generic message.
+  }
+  const headers = new Headers(res.headers);
+  headers.set("content-type", "text/html; charset=utf-8");
+  headers.set("cache-control", "no-store");
+  return new Response(errorPage(code, detail, reference), { status: res.status, headers });
 }
 
-function page(title: string, text: string): string {
-  return `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>`;
-}
+const CSS_HEADERS = { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=3600", "x-content-type-options": "nosniff" };
 
 export function createOAuthRouter(deps: ControlDeps = defaultDeps) {
   const perApp = (h: (c: AppContext, req: IRequest) => Promise<Response>) => (req: IRequest, env: Env) => {
@@ -182,14 +199,15 @@ export function createOAuthRouter(deps: ControlDeps = defaultDeps) {
   };
   const router = Router<IRequest, Args>({
     base: "/oauth",
-    catch: (err: unknown, req: IRequest) => (err instanceof XApiError ? xErrorResponse(err, deps.now()) : toErrorResponse(err, req)),
+    catch: (err: unknown, req: IRequest) => asPage(err instanceof XApiError ? xErrorResponse(err, deps.now()) : toErrorResponse(err, req)),
     // Every answer, page or error, redirect or 404, gets the page security headers.
     finally: [(res: Response) => withHeaders(res, OAUTH_PAGE_HEADERS)],
   });
   router
+    .get("/:app/page.css", () => new Response(OAUTH_PAGE_CSS, { headers: CSS_HEADERS }))
     .get("/:app/start", perApp(start))
     .get("/:app/callback", perApp(callback))
-    .all("*", () => notFound());
+    .all("*", () => asPage(notFound()));
   return router;
 }
 

@@ -6,6 +6,7 @@ import type { DeadLetterMessage, ForwardMessage, IngestMessage } from "./message
 import { QUEUE_LIMITS } from "./messages.ts";
 import { isDeadLetterMessage, isForwardMessage, isIngestMessage } from "./message-guards.ts";
 import { backoffSeconds, INGEST_BACKOFF } from "./retry.ts";
+import { BatchMetrics, flushBatchMetrics } from "./batch-metrics.ts";
 import type { DeadLetterDetail, DeadLetterPage, DeadLetters, ListOptions } from "../state/dead-letters.ts";
 
 export type { DeadLetterCounts, DeadLetterDetail, DeadLetterEntry, DeadLetterPage, ListOptions } from "../state/dead-letters.ts";
@@ -61,6 +62,7 @@ export async function sendDeadLetter(
  */
 export async function handleDeadLetterBatch(batch: MessageBatch, env: Env): Promise<void> {
   const store = deadLetterStore(env);
+  const metrics = new BatchMetrics();
   await Promise.all(
     batch.messages.map(async (msg) => {
       const body: unknown = msg.body;
@@ -79,8 +81,16 @@ export async function handleDeadLetterBatch(batch: MessageBatch, env: Env): Prom
         return;
       }
       msg.ack();
+      metrics.count(deadLetterApp(body), "dead_letter", isDeadLetterMessage(body) ? body.from : isIngestMessage(body) ? "ingest" : isForwardMessage(body) ? "forward" : "unknown");
     }),
   );
+  await flushBatchMetrics(env, metrics); // the dashboard's charts: one call per batch, never throws
+}
+
+/** The app a dead letter belongs to, for the charts ("_unknown" when its shape says none). */
+function deadLetterApp(body: unknown): string {
+  const original = isDeadLetterMessage(body) ? body.original : body;
+  return isIngestMessage(original) || isForwardMessage(original) ? original.app : "_unknown";
 }
 
 /** One page, oldest first, filtered by app and/or origin, with the counts of all that match. */

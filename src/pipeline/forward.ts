@@ -31,6 +31,7 @@ import {
   type HoldCause,
 } from "./forward-policy.ts";
 import { backoffSeconds, FORWARD_BACKOFF } from "./retry.ts";
+import { BatchMetrics, flushBatchMetrics } from "./batch-metrics.ts";
 
 /** DeadLetters instance that holds the forwarding gate. */
 export const FORWARD_GATE_INSTANCE = "forward-gate";
@@ -39,6 +40,8 @@ export interface ForwardDeps {
   fetch: (input: Request) => Promise<Response>;
   now: () => number;
   random: () => number;
+  /** The batch's telemetry (set by handleForwardBatch; batch-metrics.ts). */
+  metrics?: BatchMetrics;
 }
 
 export const DEFAULT_FORWARD_DEPS: ForwardDeps = {
@@ -118,6 +121,7 @@ async function holdBack(
   const expired: Promise<void>[] = [];
   for (const { msg, body } of held) {
     const d = decideHold(body.held_since, now, gateWaitMs, deps.random(), maxHoldHours, cause);
+    deps.metrics?.forwarded(body.app, d.action === "dead-letter" ? "dead_lettered" : "held");
     if (d.action === "dead-letter") expired.push(deadLetter(env, msg, body, d.reason));
     else copies.push({ msg, copy: { ...body, held_since: d.heldSince }, delaySeconds: d.delaySeconds });
   }
@@ -189,6 +193,7 @@ async function forwardToDestination(env: Env, config: Config, url: string, items
       }
       const result = await attempt(deps, target, body.id, text);
       const decision = decideForwardOutcome(result, msg.attempts, deps.now(), deps.random());
+      deps.metrics?.forwarded(body.app, decision.action === "ack" ? "delivered" : decision.action === "retry" ? "retried" : "dead_lettered", text);
       if (decision.action !== "ack") {
         console.warn(JSON.stringify({ msg: "forward attempt failed", id: msg.id, envelope: body.id, attempts: msg.attempts, result: describeResult(result), action: decision.action }));
       }
@@ -210,6 +215,12 @@ async function forwardToDestination(env: Env, config: Config, url: string, items
  * URL, in order, and each group is gated on its own (a down destination holds only its messages).
  */
 export async function handleForwardBatch(batch: MessageBatch, env: Env, deps: ForwardDeps = DEFAULT_FORWARD_DEPS): Promise<void> {
+  const metrics = new BatchMetrics(deps.now);
+  await forwardBatch(batch, env, { ...deps, metrics });
+  await flushBatchMetrics(env, metrics); // the dashboard's charts: one call per batch, never throws
+}
+
+async function forwardBatch(batch: MessageBatch, env: Env, deps: ForwardDeps): Promise<void> {
   const valid: Item[] = [];
   for (const msg of batch.messages) {
     if (isForwardMessage(msg.body)) valid.push({ msg, body: msg.body });

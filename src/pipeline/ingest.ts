@@ -27,6 +27,7 @@ import { decideClaims, dedupClaims, dedupShardName, type DedupClaim } from "./de
 import type { DedupStatus } from "../state/dedup.ts";
 import { registryFor } from "../state/registry.ts";
 import { BatchDeliveries, lastDeliveryRecorder, newestCreatedAt } from "./last-delivery.ts";
+import { BatchMetrics, flushBatchMetrics } from "./batch-metrics.ts";
 
 /** How long a consumer holds an event while it publishes it. */
 export const DEDUP_LEASE_MS = 30_000;
@@ -60,7 +61,7 @@ async function readBody(env: Env, m: IngestMessage): Promise<ArrayBuffer> {
  * Throws on transient failure, after releasing the leases it took. The claims each envelope
  * makes, and what follows from the answers, are dedup-keys.ts's (`dedupClaims`, `decideClaims`).
  */
-async function dedupAndPublish(env: Env, config: Config, app: AppConfig, owner: string, envelopes: Envelope[]): Promise<boolean> {
+async function dedupAndPublish(env: Env, config: Config, app: AppConfig, owner: string, envelopes: Envelope[], metrics: BatchMetrics): Promise<boolean> {
   const policy = { collapseAcrossUsers: app.collapseAcrossUsers, migrating: app.migrating === true, ...config.dedup };
   const plans = envelopes.map((envelope) => ({ envelope, claims: dedupClaims(envelope, policy) }));
   const unique = new Map<string, DedupClaim>();
@@ -91,6 +92,7 @@ async function dedupAndPublish(env: Env, config: Config, app: AppConfig, owner: 
     await release(taken());
     throw error;
   }
+  metrics.published(decision.publish);
   await release(decision.release);
   // Published: a failure to commit now only risks a duplicate (the retry publishes again).
   // One commit per shard and window (canonical claims of pair-keyed events have a shorter one).
@@ -111,7 +113,7 @@ function groupByShard(claims: readonly DedupClaim[]): Map<number, string[]> {
   return m;
 }
 
-async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDeliveries): Promise<Outcome> {
+async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDeliveries, metrics: BatchMetrics): Promise<Outcome> {
   const body = msg.body;
   if (!isIngestMessage(body)) throw new PermanentFailure("malformed ingest message (not an IngestMessage v1)");
   const config = getConfig(env);
@@ -129,7 +131,7 @@ async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDelive
   }
   seen.note(app.name, body.received_at, newestCreatedAt(envelopes));
   await applyControlEvents(env, envelopes);
-  const busy = await dedupAndPublish(env, config, app, msg.id, envelopes);
+  const busy = await dedupAndPublish(env, config, app, msg.id, envelopes, metrics);
   if (busy) return { kind: "retry", delaySeconds: BUSY_RETRY_SECONDS };
   if (body.spill !== undefined) {
     // Processed: the spilled body is no longer needed. If this fails the Spool's expiry removes it.
@@ -142,10 +144,10 @@ async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDelive
   return { kind: "ack" };
 }
 
-async function handleOne(env: Env, msg: Message<unknown>, seen: BatchDeliveries): Promise<void> {
+async function handleOne(env: Env, msg: Message<unknown>, seen: BatchDeliveries, metrics: BatchMetrics): Promise<void> {
   let outcome: Outcome;
   try {
-    outcome = await processMessage(env, msg, seen);
+    outcome = await processMessage(env, msg, seen, metrics);
   } catch (error) {
     if (error instanceof PermanentFailure && isIngestMessage(msg.body)) {
       await deadLetterOrRetry(env, msg, msg.body, error.message);
@@ -184,8 +186,10 @@ async function deadLetterOrRetry(env: Env, msg: Message<unknown>, original: Inge
 /** Every message decided on its own, concurrently: one slow or poison delivery never holds up the rest. */
 export async function handleIngestBatch(batch: MessageBatch, env: Env): Promise<void> {
   const seen = new BatchDeliveries();
-  await Promise.all(batch.messages.map((msg) => handleOne(env, msg, seen)));
+  const metrics = new BatchMetrics();
+  await Promise.all(batch.messages.map((msg) => handleOne(env, msg, seen, metrics)));
   // Only after every message is decided, and it never throws: telemetry cannot change an ack or
   // a retry. At most one Registry write per app per minute (last-delivery.ts).
   await lastDeliveryRecorder.record(seen, (app, value) => registryFor(env, app).recordLastDelivery(value));
+  await flushBatchMetrics(env, metrics); // the dashboard's charts and tail: one call per batch, never throws
 }

@@ -35,7 +35,7 @@ export function takeOAuthRequest(sql: SqlStorage, oauthToken: string, browserHas
 }
 
 /** Constant-time comparison of two hashes (hex text). */
-function sameText(a: string, b: string): boolean {
+export function sameText(a: string, b: string): boolean {
   const x = new TextEncoder().encode(a);
   const y = new TextEncoder().encode(b);
   return x.byteLength === y.byteLength && crypto.subtle.timingSafeEqual(x, y);

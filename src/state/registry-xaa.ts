@@ -9,6 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { ensureRegistrySchema } from "./registry-schema.ts";
 import { REVOKE_CLOCK_TOLERANCE_MS } from "./registry-subscriptions.ts";
+import { sameText, type OAuthTakeRefusal } from "./registry-oauth.ts";
 import {
   REGISTRY_XAA_SCHEMA,
   toOAuth2Token,
@@ -204,10 +205,16 @@ export class RegistryXaa extends DurableObject<Env> {
     );
   }
 
-  /** Take (read and delete) a pending sign-in: a callback works once; an expired one is null. */
-  takeOAuth2Request(state: string, nowMs: number): OAuth2RequestRow | null {
+  /**
+   * Take (read and delete) a pending sign-in, but only for the browser that started it: another
+   * browser (or none) spends nothing. A callback works once; an expired one reads as missing.
+   */
+  takeOAuth2Request(state: string, browserHash: string, nowMs: number): OAuth2RequestRow | OAuthTakeRefusal {
+    const found = this.sql.exec("SELECT browser_hash, expires_at_ms FROM oauth2_requests WHERE state = ?", state).toArray()[0];
+    if (found === undefined || Number(found.expires_at_ms) <= nowMs) return "missing";
+    if (!sameText(String(found.browser_hash), browserHash)) return "other_browser";
     const r = this.sql.exec("DELETE FROM oauth2_requests WHERE state = ? RETURNING *", state).toArray()[0];
-    if (r === undefined || Number(r.expires_at_ms) <= nowMs) return null;
+    if (r === undefined) return "missing";
     return {
       state: String(r.state), sealed_verifier: String(r.sealed_verifier), browser_hash: String(r.browser_hash),
       invite_id: r.invite_id === null ? null : String(r.invite_id), profile: r.profile === null ? null : String(r.profile),

@@ -156,12 +156,22 @@ const FIX = {
   invalid_request:
     "X refused the request as invalid (invalid-request): X's message names the parameter. Check the event type, the filter (direction only for directional types; user_id must be the token's user for mute/block) and the tag (1-200 characters).",
   missing_credential:
-    "A credential this call needs is not configured: set the named secret with `wrangler secret put`.",
+    "A credential this call needs is not configured: add the named secret to .dev.vars locally (then restart), or set it with `npx wrangler secret put NAME` when deployed.",
   network:
     "X could not be reached. Check X_API_BASE_URL and the network; the call can be retried.",
   unexpected:
     "X answered in a way this client does not recognise. Check X's status page and retry later; if it persists, compare the response with X's API reference.",
 } as const satisfies Record<XApiErrorKind, string>;
+
+/**
+ * The fix for a missing secret, worded for where the Worker runs: `secretsSource` is the local
+ * settings file (Config.secretsSource, e.g. ".dev.vars"), or null when deployed.
+ */
+export function missingSecretFix(secret: string, secretsSource: string | null): string {
+  return secretsSource === null
+    ? `Set the secret ${secret} (npx wrangler secret put ${secret}), then retry.`
+    : `Add ${secret}=... to ${secretsSource} and restart npm run dev (or npm start), then retry. Deployed, it is a Worker secret: npx wrangler secret put ${secret}.`;
+}
 
 /** The remedy for a kind (exported so the emulator-facing docs and the dashboard agree). */
 export function fixFor(kind: XApiErrorKind): string {

@@ -83,7 +83,7 @@ export function createOAuth2Client(app: AppConfig, options: XApiClientOptions): 
 
   function clientForm(op: string): [string, string][] {
     const id = app.credentials.oauth2ClientId;
-    if (id === undefined || id === "") throw missingCredential(app, "oauth2ClientId", op);
+    if (id === undefined || id === "") throw missingCredential(app, "oauth2ClientId", op, options.secretsSource ?? null);
     // Public client: client_id in the form. A confidential one is identified by Basic auth, and
     // X accepts client_id in the form as well, so it is always sent.
     return [["client_id", id]];

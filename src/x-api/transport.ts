@@ -6,7 +6,7 @@
  * non-success into a typed XApiError.
  */
 import { secretName, type AppConfig, type AppCredentials } from "../config.ts";
-import { XApiError, errorFromResponse, fixFor } from "./errors.ts";
+import { XApiError, errorFromResponse, fixFor, missingSecretFix } from "./errors.ts";
 import { percentEncode, randomNonce, signRequest } from "./oauth1.ts";
 import { RateLimitTracker, rateLimitKey } from "./rate-limit.ts";
 import type { AuthMode, RequestSpec } from "./request-spec.ts";
@@ -21,6 +21,8 @@ export interface XApiClientOptions {
   nonce?: () => string;
   /** Shared tracker (e.g. restored from a Durable Object); a private one otherwise. */
   rateLimits?: RateLimitTracker;
+  /** Config.secretsSource: words a missing credential's fix for local runs (the file) or deployed ones. */
+  secretsSource?: string | null;
 }
 
 const CREDENTIAL_SECRETS: Record<keyof AppCredentials, string> = {
@@ -46,14 +48,14 @@ export function credentialSecret(app: Pick<AppConfig, "name">, field: keyof AppC
   return secretName(CREDENTIAL_SECRETS[field], app.name);
 }
 
-export function missingCredential(app: AppConfig, field: keyof AppCredentials, op: string): XApiError {
+export function missingCredential(app: AppConfig, field: keyof AppCredentials, op: string, secretsSource: string | null): XApiError {
   const secret = credentialSecret(app, field);
   return new XApiError({
     status: 0,
     code: null,
     xMessage: `${op} needs ${CREDENTIAL_LABELS[field]} of app "${app.name}", which is not configured`,
     kind: "missing_credential",
-    fix: `Set the secret ${secret} (wrangler secret put ${secret}), then retry.`,
+    fix: missingSecretFix(secret, secretsSource),
     secret,
   });
 }
@@ -82,7 +84,7 @@ export function createTransport(app: AppConfig, options: XApiClientOptions): Tra
 
   function need(field: keyof AppCredentials, op: string): string {
     const v = creds[field];
-    if (v === undefined || v === "") throw missingCredential(app, field, op);
+    if (v === undefined || v === "") throw missingCredential(app, field, op, options.secretsSource ?? null);
     return v;
   }
 
@@ -113,7 +115,7 @@ export function createTransport(app: AppConfig, options: XApiClientOptions): Tra
       case "bearer-or-app-user":
         if (creds.bearerToken) return `Bearer ${creds.bearerToken}`;
         if (creds.accessToken && creds.accessTokenSecret) return authorization({ kind: "app-user" }, method, url, op, form);
-        throw missingCredential(app, "bearerToken", op);
+        throw missingCredential(app, "bearerToken", op, options.secretsSource ?? null);
       case "app-user":
         return oauthHeader(method, url, op, { token: need("accessToken", op), secret: need("accessTokenSecret", op) }, {}, form);
       case "user":

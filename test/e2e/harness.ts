@@ -57,6 +57,8 @@ export interface StackOptions {
   secrets?: Record<string, string>;
   /** Emulator options; `clock.scale` defaults to 0 (see the file comment). */
   emulator?: StartOptions;
+  /** Join this wrangler dev registry (WorkerOptions.registry), e.g. to feed a consumer Worker. */
+  registry?: string;
 }
 
 export interface Stack {
@@ -94,6 +96,12 @@ export interface WorkerOptions {
    * (e.g. INGEST as a plain string, so the hot path's queue send throws and it answers 503).
    */
   overrides?: Record<string, Binding>;
+  /**
+   * wrangler's dev registry directory: join it so Workers in other local sessions (e.g.
+   * examples/consumer-worker under `wrangler dev`) consume this Worker's queues. Default: not
+   * joined (tests stay isolated). `CLOUDFLARE_DEV_REGISTRY_PATH` overrides it when set.
+   */
+  registry?: string;
 }
 
 /** Start the Worker from wrangler.toml with these bindings. Returns its URL and a disposer. */
@@ -114,6 +122,7 @@ export async function startReceiver(opts: WorkerOptions): Promise<{ url: string;
       watch: opts.watch ?? false,
       persist: opts.persistTo ?? false,
       logLevel,
+      ...(opts.registry === undefined ? {} : { registry: opts.registry }),
     },
     bindings,
   });
@@ -143,7 +152,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       FORWARD_URL: opts.forward === false ? "" : sink.url,
       ...opts.vars,
     };
-    worker = await startReceiver({ vars, secrets });
+    worker = await startReceiver(opts.registry === undefined ? { vars, secrets } : { vars, secrets, registry: opts.registry });
   } catch (err) {
     await sink?.stop();
     await emulator.stop();

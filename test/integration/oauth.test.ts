@@ -90,7 +90,9 @@ describe("Sign in with X", () => {
     const first = await started(`?invite=${encodeURIComponent(token)}`);
     const during = await oauth(`/oauth/${app}/start?invite=${encodeURIComponent(token)}`);
     expect(during.status).toBe(403);
-    expect(await during.json()).toMatchObject({ error: { code: "invite_used", message: expect.stringContaining("already been used") } });
+    // An end user's page, not the admin API's JSON.
+    expect(during.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await during.text()).toContain("already been used");
     expect((await oauth(first.callback, { cookie: first.cookie })).status).toBe(200);
     const after = await oauth(`/oauth/${app}/start?invite=${encodeURIComponent(token)}`);
     expect(after.status).toBe(403);

@@ -96,29 +96,38 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
     expect(replay.status).toBe(400);
   });
 
-  it("a used invite cannot start a second completed sign-in", async () => {
+  it("an invite is held from the start: a used or in-progress invite starts nothing; a denied flow gives it back", async () => {
     const t = await setup();
     const inv = await t.invite("posts");
+    const go = (url: string) => { const u = new URL(url); u.searchParams.set("go", "1"); return u.href; };
     const first = await t.begin(inv.url);
-    expect((await t.get(t.x.authorize(first.location, ALICE), { cookie: first.cookie })).status).toBe(200);
-    const second = await t.begin(inv.url);
-    const res = await t.get(t.x.authorize(second.location, "42"), { cookie: second.cookie });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("already been used");
+    const held = await t.get(go(inv.url));
+    expect(held.status).toBe(403);
+    expect(((await held.json()) as { error: { code: string } }).error.code).toBe("invite_used");
+    // Denied on X: the claim is released and the invite can start again.
+    const state = new URL(first.location).searchParams.get("state")!;
+    expect((await t.get(`https://edge.example/oauth2/${t.name}/callback?error=access_denied&state=${state}`, { cookie: first.cookie })).status).toBe(400);
+    const again = await t.begin(inv.url);
+    expect((await t.get(t.x.authorize(again.location, ALICE), { cookie: again.cookie })).status).toBe(200);
+    const used = await t.get(go(inv.url));
+    expect(used.status).toBe(403);
+    expect(((await used.json()) as { error: { code: string } }).error.code).toBe("invite_used");
     expect(await t.registry.getOAuth2Token("42")).toBeNull();
   });
 
   it("without the browser's cookie, or with another browser's, the callback is refused and nothing is stored", async () => {
     const t = await setup();
-    const inv = await t.invite("posts");
-    const mine = await t.begin(inv.url);
-    const other = await t.begin(inv.url);
+    const mine = await t.begin((await t.invite("posts")).url);
+    const other = await t.begin((await t.invite("posts")).url);
     const back = t.x.authorize(mine.location, ALICE);
     expect((await t.get(back)).status).toBe(400);
     const res = await t.get(back, { cookie: other.cookie });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("oauth_refused");
     expect(await t.registry.getOAuth2Token(ALICE)).toBeNull();
+    // Nothing was spent: the browser that started it still completes the sign-in.
+    expect((await t.get(back, { cookie: mine.cookie })).status).toBe(200);
+    expect(await t.registry.getOAuth2Token(ALICE)).not.toBeNull();
   });
 
   it("a code whose PKCE challenge does not match the verifier is refused by X: nothing stored, nothing subscribed", async () => {
@@ -142,7 +151,7 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
     const res = await t.get(`https://edge.example/oauth2/${t.name}/callback?error=access_denied&state=${state}`, { cookie });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain("not granted");
-    expect(await t.registry.takeOAuth2Request(state, Date.now())).toBeNull();
+    expect(await t.registry.takeOAuth2Request(state, "0".repeat(64), Date.now())).toBe("missing");
   });
 
   it("without an invite the start is refused; an invite with two profiles must name one", async () => {

@@ -8,13 +8,14 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import consumer, {
+import consumer from "../../../examples/consumer-worker/src/index.ts";
+import {
   createQueueHandler,
   PermanentError,
   retryDelaySeconds,
   type ConsumedEnvelope,
   type ConsumerEnv,
-} from "../../../examples/consumer-worker/src/index.ts";
+} from "../../../examples/consumer-worker/src/consumer.ts";
 import { normaliseDelivery, serialiseEnvelope } from "../../../src/events/normalise.ts";
 import { envelopeSpillKey, spilledStub } from "../../../src/pipeline/publish.ts";
 

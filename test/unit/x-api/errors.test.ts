@@ -181,6 +181,21 @@ describe("missing credentials", () => {
   });
 });
 
+describe("a missing credential's fix says where the Worker runs", () => {
+  it("deployed (no SECRETS_SOURCE): npx wrangler secret put NAME, no local file", async () => {
+    const client = createXApiClient(makeApp("v2", { name: "default", credentials: {} }), { baseUrl: BASE, fetch: fakeX({ status: 200 }).fetch, secretsSource: null });
+    const err = (await client.listWebhooks().catch((e: unknown) => e)) as XApiError;
+    expect(err.fix).toBe("Set the secret X_BEARER_TOKEN (npx wrangler secret put X_BEARER_TOKEN), then retry.");
+  });
+
+  it("locally (SECRETS_SOURCE=.dev.vars): add it to .dev.vars and restart; wrangler secret put only for deployed", async () => {
+    const client = createXApiClient(makeApp("v2", { name: "acme-prod", credentials: {} }), { baseUrl: BASE, fetch: fakeX({ status: 200 }).fetch, secretsSource: ".dev.vars" });
+    const err = (await client.listWebhooks().catch((e: unknown) => e)) as XApiError;
+    expect(err.fix).toMatch(/^Add X_BEARER_TOKEN_ACME_PROD=\.\.\. to \.dev\.vars and restart npm run dev/);
+    expect(err.fix).toContain("Deployed, it is a Worker secret: npx wrangler secret put X_BEARER_TOKEN_ACME_PROD");
+  });
+});
+
 describe("toJSON", () => {
   it("holds only kind, status, code, message and fix: no credential ever", async () => {
     const x = fakeX({ status: 401, body: { errors: [{ code: 32, message: "Could not authenticate you." }] } });
