@@ -45,9 +45,10 @@ Commands:
   xaa profiles                        the app's profiles (APPS and admin-made)
   xaa profile-put NAME --types T1,T2 [--direction inbound|outbound] [--tag TAG]
   xaa profile-delete NAME             delete an admin-made profile
-  migrate [--dry-run] [--confirm-by first_event]
+  migrate [--dry-run] [--confirm-by first_event] [--types T1,T2]
                                       move the app from AAA to XAA (plan, XAA subscriptions,
-                                      confirm, remove AAA); run again until "complete"
+                                      confirm, remove AAA); run again until "complete";
+                                      --types: only these XAA types (default: all AAA delivered)
   dead-letters list [--app NAME] [--from ORIGIN] [--limit N] [--cursor C]
                                       dead letters, with counts by app and origin
                                       (all apps unless --app; --app _unknown: unknown shape;
@@ -172,6 +173,7 @@ export function planCall(positionals: readonly string[], v: Values): Call {
       if (sub !== undefined) throw new UsageError(`migrate takes no subcommand (got "${sub}")`);
       const body: Record<string, unknown> = { dry_run: v["dry-run"] === true };
       if (v["confirm-by"] !== undefined) body.confirm_by = v["confirm-by"];
+      if (v.types !== undefined) body.types = v.types.split(",").map((t) => t.trim()).filter((t) => t !== "");
       return { method: "POST", path: `${base}/migration`, body };
     }
     case "pipeline":

@@ -3,7 +3,8 @@
  * the core (src/control/migration.ts).
  *
  *   GET  /migration              the plan and next steps now (a dry run) and the last run's report
- *   POST /migration              {"dry_run"?: bool, "confirm_by"?: "subscription_list"|"first_event"}
+ *   POST /migration              {"dry_run"?: bool, "confirm_by"?: "subscription_list"|"first_event",
+ *                                "types"?: [XAA event types; default everything AAA delivered]}
  *                                run it (resumable: run again until state is "complete")
  */
 import type { IRequest } from "itty-router";
@@ -22,5 +23,7 @@ export async function postMigration(ctx: AppContext, req: IRequest): Promise<Res
   if (typeof dryRun !== "boolean") throw badRequest("dry_run must be true or false");
   const confirmBy = body.confirm_by ?? "subscription_list";
   if (confirmBy !== "subscription_list" && confirmBy !== "first_event") throw badRequest('confirm_by must be "subscription_list" or "first_event"');
-  return Response.json(await migrateApp(ctx, { dryRun, confirmBy }));
+  const types = body.types;
+  if (types !== undefined && !(Array.isArray(types) && types.every((t) => typeof t === "string"))) throw badRequest("types must be an array of XAA event types");
+  return Response.json(await migrateApp(ctx, { dryRun, confirmBy, ...(types === undefined ? {} : { types: types as string[] }) }));
 }

@@ -4,6 +4,7 @@
  * I/O: migration-port.ts. Each run's report is kept in the Registry for `GET`.
  */
 import { XAA_TIER_CAPS } from "../config-xaa.ts";
+import { HttpError } from "../http/errors.ts";
 import { canonicalEventType, requiredScope } from "../x-api/xaa-event-types.ts";
 import type { AppContext } from "./context.ts";
 import { AAA_EQUIVALENT_TYPES } from "./migration-plan.ts";
@@ -20,6 +21,25 @@ function scopeOf(type: string): string | null {
 export interface MigrateRequest {
   dryRun: boolean;
   confirmBy: MigrationOptions["confirm_by"];
+  /**
+   * The XAA types each user gets; default AAA_EQUIVALENT_TYPES (everything AAA delivered). A
+   * narrower list moves users who lack consent for the private types entirely, and their AAA
+   * subscription then goes: the operator's choice to stop receiving those types.
+   */
+  types?: readonly string[];
+}
+
+/** The requested types as X's canonical names; a 400 naming an unknown or per-app one. */
+export function migrationTypes(types: readonly string[] | undefined): readonly string[] {
+  if (types === undefined) return AAA_EQUIVALENT_TYPES;
+  if (types.length === 0 || types.length > 64) throw new HttpError(400, "bad_types", "types must list 1 to 64 XAA event types");
+  const out: string[] = [];
+  for (const t of types) {
+    const known = canonicalEventType(t);
+    if (known === null || known === "oauth.revoke") throw new HttpError(400, "bad_types", `types: "${t.slice(0, 64)}" is not a per-user XAA event type`);
+    if (!out.includes(known)) out.push(known);
+  }
+  return out;
 }
 
 export interface MigrateResult extends MigrationReport {
@@ -33,7 +53,7 @@ export interface MigrateResult extends MigrationReport {
  */
 export async function migrateApp(ctx: AppContext, req: MigrateRequest, port: MigrationPort = migrationPort(ctx)): Promise<MigrateResult> {
   const options: MigrationOptions = {
-    types: AAA_EQUIVALENT_TYPES,
+    types: migrationTypes(req.types),
     scopeOf,
     cap: ctx.app.xaa?.cap ?? XAA_TIER_CAPS["self-serve"],
     confirm_by: req.confirmBy,

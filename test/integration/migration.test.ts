@@ -90,6 +90,18 @@ describe("migrate an app from AAA to XAA", () => {
     expect(done.notes.join(" ")).toContain('flavour to "xaa"');
   });
 
+  it("with only public types asked for, moves a user without OAuth 2.0 entirely; unknown types are refused", async () => {
+    const t = await setup();
+    await t.subscribeAaa("202");
+    const types = ["post.create", "post.delete"];
+    const r = await migrateApp(t.ctx, { dryRun: false, confirmBy: "subscription_list", types });
+    expect(r.state).toBe("complete");
+    expect(t.xaaTypes("202")).toEqual(types);
+    expect(t.aaa.subs.size).toBe(0);
+    await expect(migrateApp(t.ctx, { dryRun: true, confirmBy: "subscription_list", types: ["post.nope"] })).rejects.toMatchObject({ status: 400 });
+    await expect(migrateApp(t.ctx, { dryRun: true, confirmBy: "subscription_list", types: ["oauth.revoke"] })).rejects.toMatchObject({ status: 400 });
+  });
+
   it("is blocked until the app is migrating, and does nothing", async () => {
     const t = await setup({ migrating: false });
     await t.subscribeAaa("101");
