@@ -46,6 +46,10 @@ Commands:
   xaa profiles                        the app's profiles (APPS and admin-made)
   xaa profile-put NAME --types T1,T2 [--direction inbound|outbound] [--tag TAG]
   xaa profile-delete NAME             delete an admin-made profile
+  migrate [--dry-run] [--confirm-by first_event] [--types T1,T2]
+                                      move the app from AAA to XAA (plan, XAA subscriptions,
+                                      confirm, remove AAA); run again until "complete";
+                                      --types: only these XAA types (default: all AAA delivered)
   dead-letters list [--app NAME] [--from ORIGIN] [--limit N] [--cursor C]
                                       dead letters, with counts by app and origin
                                       (all apps unless --app; --app _unknown: unknown shape;
@@ -94,6 +98,8 @@ const OPTIONS = {
   tag: { type: "string" },
   forget: { type: "boolean" },
   after: { type: "string" },
+  "dry-run": { type: "boolean" },
+  "confirm-by": { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -165,6 +171,13 @@ export function planCall(positionals: readonly string[], v: Values): Call {
     }
     case "xaa":
       return planXaa(`${base}/xaa`, sub, rest, v);
+    case "migrate": {
+      if (sub !== undefined) throw new UsageError(`migrate takes no subcommand (got "${sub}")`);
+      const body: Record<string, unknown> = { dry_run: v["dry-run"] === true };
+      if (v["confirm-by"] !== undefined) body.confirm_by = v["confirm-by"];
+      if (v.types !== undefined) body.types = v.types.split(",").map((t) => t.trim()).filter((t) => t !== "");
+      return { method: "POST", path: `${base}/migration`, body };
+    }
     case "pipeline":
       if (sub !== undefined) throw new UsageError(`pipeline takes no subcommand (got "${sub}")`);
       return { method: "GET", path: "/admin/pipeline" };

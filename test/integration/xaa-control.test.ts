@@ -250,7 +250,8 @@ describe("unsubscribe, reconcile, revoke", () => {
     await t.subscribe("standard");
     const envelope: Envelope = {
       id: "oauth.revoke::5934540941047412905", event_key: "oauth.revoke:5934540941047412905", app: t.name, type: "oauth.revoke", format: "xaa",
-      activity: "oauth.revoke", object_key: `revoke:${ALICE}:29820954:2026-12-04T12:30:00+00:00`, for_user_id: null, created_at: "2026-12-04T12:30:00.000Z", received_at: "2026-12-04T12:30:01.000Z", delivery_id: "d1",
+      activity: "oauth.revoke", object_key: `revoke:${ALICE}:29820954:2026-12-04T12:30:00.000Z`,
+      for_user_id: null, created_at: "2026-12-04T12:30:00.000Z", received_at: "2026-12-04T12:30:01.000Z", delivery_id: "d1",
       event: { event_uuid: "5934540941047412905", filter: {}, event_type: "oauth.revoke", payload: { date_time: "2026-12-04T12:30:00+00:00", user_id: ALICE, app_id: "29820954" } },
     };
     await applyControlEvents(env, [envelope]);
@@ -269,8 +270,7 @@ describe("unsubscribe, reconcile, revoke", () => {
     t.clock.now = Date.parse("2026-12-04T13:00:00.000Z");
     await t.signIn(ALICE, ["tweet.read", "users.read", "offline.access"]);
     const envelope: Envelope = {
-      id: "oauth.revoke::1", event_key: "oauth.revoke:1", app: t.name, type: "oauth.revoke", format: "xaa",
-      activity: "oauth.revoke", object_key: `revoke:${ALICE}:1:2026-12-04T12:00:00+00:00`, for_user_id: null, created_at: null,
+      id: "oauth.revoke::1", event_key: "oauth.revoke:1", app: t.name, type: "oauth.revoke", format: "xaa", activity: "oauth.revoke", object_key: `revoke:${ALICE}:1:2026-12-04T12:00:00.000Z`, for_user_id: null, created_at: null,
       received_at: "2026-12-04T13:00:01.000Z", delivery_id: "d2",
       event: { event_uuid: "1", filter: {}, event_type: "oauth.revoke", payload: { date_time: "2026-12-04T12:00:00+00:00", user_id: ALICE, app_id: "1" } },
     };
