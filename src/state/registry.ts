@@ -37,6 +37,7 @@ import {
   type MirrorRecord,
 } from "./kv-mirror.ts";
 import { LAST_DELIVERY_META, mergeLastDelivery, type LastDelivery } from "../pipeline/last-delivery.ts";
+import { SIGNATURE_FAILURES_META, mergeSignatureFailures, parseSignatureFailures, type SignatureFailureBatch, type SignatureFailureStats } from "./signature-failures.ts";
 
 export { REPLAY_JOB_ASSUMED_OVER_MS } from "./registry-replay.ts";
 export { REVOKE_CLOCK_TOLERANCE_MS } from "./registry-subscriptions.ts";
@@ -267,6 +268,17 @@ export class Registry extends DurableObject<Env> {
     const merged = mergeLastDelivery(this.lastDelivery(), value) ?? value;
     this.setMeta(LAST_DELIVERY_META, JSON.stringify(merged));
     return merged;
+  }
+
+  /** Refused webhook signatures (webhook/signature-failures.ts): merge one isolate's batch, atomically. */
+  recordSignatureFailures(batch: SignatureFailureBatch): SignatureFailureStats {
+    const merged = mergeSignatureFailures(this.signatureFailures(), batch);
+    this.setMeta(SIGNATURE_FAILURES_META, JSON.stringify(merged));
+    return merged;
+  }
+
+  signatureFailures(): SignatureFailureStats | null {
+    return parseSignatureFailures(this.getMeta(SIGNATURE_FAILURES_META));
   }
 
   lastDelivery(): LastDelivery | null {
