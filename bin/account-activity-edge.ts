@@ -9,6 +9,7 @@
  * Human output (the default) goes through print.ts: aligned tables, dates absolute and relative.
  */
 import { parseArgs } from "node:util";
+import { runInit } from "./init.ts";
 import { changedNothing, render } from "./print.ts";
 import { deadLetterCountsLine, pipelineLines, statusView } from "./views.ts";
 
@@ -19,6 +20,10 @@ const HELP = `Usage: account-activity-edge <command> [options]
 Talks to a deployed account-activity-edge Worker's /admin API.
 
 Commands:
+  init [--no-deploy]                  first deploy, step by step through wrangler (run in the
+                                      project folder): KV namespace (id into wrangler.toml),
+                                      queues, secrets (values from this command's environment:
+                                      X_CONSUMER_SECRET, ADMIN_TOKEN, ...; never printed), deploy
   status                              health of every app (or --app)
   webhook register [--webhook-url U]  register the app's webhook (default: the Worker's /webhooks/<app>)
   webhook list                        X's webhooks and the registry's
@@ -83,6 +88,7 @@ const OPTIONS = {
   ttl: { type: "string" },
   limit: { type: "string" },
   cursor: { type: "string" },
+  "no-deploy": { type: "boolean" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -199,6 +205,12 @@ export async function main(argv: readonly string[], environment: Record<string, 
   if (v.help || parsed.positionals.length === 0) {
     process.stdout.write(`${HELP}\n`);
     return v.help ? 0 : 2;
+  }
+  if (parsed.positionals[0] === "init") {
+    return runInit({
+      cwd: process.cwd(), env: environment, deploy: v["no-deploy"] !== true,
+      out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`),
+    });
   }
   let call: Call;
   let url: string;

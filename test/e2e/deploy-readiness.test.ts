@@ -16,7 +16,7 @@ const config = unstable_readConfig({ config: `${ROOT}wrangler.toml` }, { hideWar
 const readme = readFileSync(`${ROOT}README.md`, "utf8");
 const deploySection = readme.slice(readme.indexOf("## Deploy"), readme.indexOf("\n## ", readme.indexOf("## Deploy") + 3));
 const deployBlock = /```sh\n([\s\S]*?)```/.exec(deploySection)?.[1] ?? "";
-const REQUIRED = config.secrets?.required ?? [];
+const REQUIRED: string[] = config.secrets?.required ?? [];
 
 describe("[secrets] required is what a minimal deploy needs", () => {
   const vars = Object.fromEntries(Object.entries(config.vars ?? {}).map(([k, v]) => [k, String(v)]));
@@ -48,15 +48,16 @@ describe("the README's deploy commands match wrangler.toml", () => {
   });
 
   it("creates the KV namespace under the binding name wrangler.toml uses", () => {
-    const kv = config.kv_namespaces.map((k) => k.binding);
+    const kv = config.kv_namespaces.map((k: { binding: string }) => k.binding);
     expect(kv).toEqual(["STATE_KV"]);
     expect(deployBlock).toContain(`npx wrangler kv namespace create ${kv[0]}`);
   });
 
   it("creates every queue wrangler.toml produces to, consumes or dead-letters into, and no other", () => {
+    type Consumer = { queue: string; dead_letter_queue?: string };
     const queues = new Set([
-      ...(config.queues.producers ?? []).map((q) => q.queue),
-      ...(config.queues.consumers ?? []).flatMap((q) => [q.queue, ...(q.dead_letter_queue ? [q.dead_letter_queue] : [])]),
+      ...((config.queues.producers ?? []) as { queue: string }[]).map((q) => q.queue),
+      ...((config.queues.consumers ?? []) as Consumer[]).flatMap((q) => [q.queue, ...(q.dead_letter_queue ? [q.dead_letter_queue] : [])]),
     ]);
     const loop = /for q in ([^;]+); do npx wrangler queues create \$q; done/.exec(deployBlock);
     expect(loop).not.toBeNull();
