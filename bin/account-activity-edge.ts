@@ -3,15 +3,27 @@
  * account-activity-edge: the command line over the Worker's admin API.
  * Node 22, no dependencies, erasable TypeScript only (runs with type stripping).
  *
- * Exit codes: 0 ok, 1 the API (or the network) reported an error, 2 usage error.
+ * Exit codes: 0 ok, 1 the API (or the network) reported an error, 2 usage error, 3 the call
+ * succeeded but changed nothing (e.g. removing a user who was not subscribed).
+ *
+ * Human output (the default) goes through print.ts: aligned tables, dates absolute and relative.
  */
 import { parseArgs } from "node:util";
+import { runInit } from "./init.ts";
+import { changedNothing, render } from "./print.ts";
+import { deadLetterCountsLine, pipelineLines, statusView } from "./views.ts";
+
+export { deadLetterCountsLine, pipelineLines, statusView } from "./views.ts";
 
 const HELP = `Usage: account-activity-edge <command> [options]
 
 Talks to a deployed account-activity-edge Worker's /admin API.
 
 Commands:
+  init [--no-deploy]                  first deploy, step by step through wrangler (run in the
+                                      project folder): KV namespace (id into wrangler.toml),
+                                      queues, secrets (values from this command's environment:
+                                      X_CONSUMER_SECRET, ADMIN_TOKEN, ...; never printed), deploy
   status                              health of every app (or --app)
   webhook register [--webhook-url U]  register the app's webhook (default: the Worker's /webhooks/<app>)
   webhook list                        X's webhooks and the registry's
@@ -33,7 +45,8 @@ Commands:
                                       a Sign in with X invite link (XAA apps: OAuth 2.0, for
                                       profile P, whose event types the consent page lists)
   xaa status                          XAA tier, cap, counts per type and users, profiles
-  xaa users                           every user: consent state, subscriptions per type
+  xaa users [--limit N] [--after USER_ID]
+                                      users a page at a time: consent state, subscriptions per type
   xaa user USER_ID                    one user
   xaa subscribe USER_ID --profile P   one XAA subscription per type of profile P
   xaa unsubscribe USER_ID [--types T1,T2] [--forget]
@@ -45,6 +58,10 @@ Commands:
   xaa profiles                        the app's profiles (APPS and admin-made)
   xaa profile-put NAME --types T1,T2 [--direction inbound|outbound] [--tag TAG]
   xaa profile-delete NAME             delete an admin-made profile
+  migrate [--dry-run] [--confirm-by first_event] [--types T1,T2]
+                                      move the app from AAA to XAA (plan, XAA subscriptions,
+                                      confirm, remove AAA); run again until "complete";
+                                      --types: only these XAA types (default: all AAA delivered)
   dead-letters list [--app NAME] [--from ORIGIN] [--limit N] [--cursor C]
                                       dead letters, with counts by app and origin
                                       (all apps unless --app; --app _unknown: unknown shape;
@@ -61,7 +78,11 @@ Options:
   --json               print the API's JSON response
   -h, --help           this help
 
-Exit codes: 0 ok, 1 API error, 2 usage error.`;
+Output: aligned tables, dates as "2026-12-04 16:30:05Z (3 min ago)"; --json prints the API's
+response unchanged.
+
+Exit codes: 0 ok, 1 API error, 2 usage error, 3 done but nothing changed (e.g. removing a user
+who was not subscribed).`;
 
 class UsageError extends Error {}
 
@@ -92,6 +113,10 @@ const OPTIONS = {
   direction: { type: "string" },
   tag: { type: "string" },
   forget: { type: "boolean" },
+  after: { type: "string" },
+  "dry-run": { type: "boolean" },
+  "confirm-by": { type: "string" },
+  "no-deploy": { type: "boolean" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -163,6 +188,13 @@ export function planCall(positionals: readonly string[], v: Values): Call {
     }
     case "xaa":
       return planXaa(`${base}/xaa`, sub, rest, v);
+    case "migrate": {
+      if (sub !== undefined) throw new UsageError(`migrate takes no subcommand (got "${sub}")`);
+      const body: Record<string, unknown> = { dry_run: v["dry-run"] === true };
+      if (v["confirm-by"] !== undefined) body.confirm_by = v["confirm-by"];
+      if (v.types !== undefined) body.types = v.types.split(",").map((t) => t.trim()).filter((t) => t !== "");
+      return { method: "POST", path: `${base}/migration`, body };
+    }
     case "pipeline":
       if (sub !== undefined) throw new UsageError(`pipeline takes no subcommand (got "${sub}")`);
       return { method: "GET", path: "/admin/pipeline" };
@@ -196,8 +228,13 @@ function planXaa(base: string, sub: string | undefined, rest: readonly string[],
   switch (sub) {
     case "status":
       return { method: "GET", path: base };
-    case "users":
-      return { method: "GET", path: `${base}/users` };
+    case "users": {
+      const q = new URLSearchParams();
+      if (v.limit !== undefined) q.set("limit", v.limit);
+      if (v.after !== undefined) q.set("after", v.after);
+      const qs = q.toString();
+      return { method: "GET", path: `${base}/users${qs ? `?${qs}` : ""}` };
+    }
     case "user":
       return { method: "GET", path: `${base}/users/${id("USER_ID")}` };
     case "subscribe":
@@ -231,79 +268,17 @@ function planXaa(base: string, sub: string | undefined, rest: readonly string[],
   }
 }
 
-/** `{b: 1, a: 5}` -> "a 5, b 1" (largest first). */
-function tallies(counts: Record<string, unknown>): string {
-  return Object.entries(counts)
-    .filter((e): e is [string, number] => typeof e[1] === "number")
-    .sort(([ak, an], [bk, bn]) => bn - an || ak.localeCompare(bk))
-    .map(([k, n]) => `${k} ${n}`)
-    .join(", ");
-}
-
-/** Pure: the one-line header of a dead-letter listing ("7 dead letters (by origin: ...; by app: ...)"), or null. */
-export function deadLetterCountsLine(body: unknown): string | null {
-  const counts = (body as { counts?: unknown } | null)?.counts as { total?: unknown; by_app?: unknown; by_from?: unknown } | undefined;
-  if (counts === undefined || counts === null || typeof counts.total !== "number") return null;
-  const n = counts.total;
-  const from = typeof counts.by_from === "object" && counts.by_from !== null ? tallies(counts.by_from as Record<string, unknown>) : "";
-  const apps = typeof counts.by_app === "object" && counts.by_app !== null ? tallies(counts.by_app as Record<string, unknown>) : "";
-  return n === 0 ? "0 dead letters" : `${n} dead letter${n === 1 ? "" : "s"} (by origin: ${from}; by app: ${apps})`;
-}
-
-/**
- * Pure: for `status`, one line per app saying when it last received a delivery from X (the first
- * thing to look at when a sample "stopped receiving"), or null when the body is not app health.
- */
-export function lastDeliveryLines(body: unknown): string | null {
-  const b = body as { apps?: unknown; app?: unknown } | null;
-  const apps = Array.isArray(b?.apps) ? (b.apps as unknown[]) : typeof b?.app === "string" ? [b] : [];
-  const lines = apps.flatMap((a) => {
-    const h = a as { app?: unknown; last_delivery_at?: unknown; silence_alert_hours?: unknown } | null;
-    if (typeof h?.app !== "string") return [];
-    const last = typeof h.last_delivery_at === "string" ? h.last_delivery_at : "never recorded";
-    const alert = typeof h.silence_alert_hours === "number" ? `silence alert after ${h.silence_alert_hours} h` : "silence alert off";
-    return [`${h.app}: last delivery from X ${last} (${alert})`];
-  });
-  return lines.length === 0 ? null : lines.join("\n");
-}
-
-/**
- * Pure: for `pipeline`, one line per queue ("aae-ingest: 3 waiting (1.2 KB), oldest 95 s") and one
- * for the forward destination, or null when the body is not the pipeline status.
- */
-export function pipelineLines(body: unknown): string | null {
-  const b = body as { queues?: unknown; forward?: unknown; forward_destinations?: unknown; dead_letters?: unknown } | null;
-  if (!Array.isArray(b?.queues)) return null;
-  const lines = (b.queues as unknown[]).map((x) => {
-    const q = x as { queue?: unknown; error?: unknown; backlog_count?: unknown; backlog_bytes?: unknown; oldest_age_seconds?: unknown };
-    if (typeof q.error === "string") return `${String(q.queue)}: metrics ${q.error}`;
-    const age = typeof q.oldest_age_seconds === "number" ? `, oldest ${q.oldest_age_seconds} s` : "";
-    return `${String(q.queue)}: ${String(q.backlog_count)} waiting (${String(q.backlog_bytes)} bytes)${age}`;
-  });
-  type Dest = { destination_host?: unknown; apps?: unknown; phase?: unknown; open_since?: unknown; error?: unknown };
-  // Every destination (apps may forward to their own forward_url); older servers sent only `forward`.
-  const dests = (Array.isArray(b.forward_destinations) ? b.forward_destinations : b.forward ? [b.forward] : []) as Dest[];
-  if (dests.length === 0) lines.push("forward: off (no FORWARD_URL or forward_url)");
-  for (const f of dests) {
-    const apps = Array.isArray(f.apps) && f.apps.length > 0 ? ` (${f.apps.map(String).join(", ")})` : "";
-    if (typeof f.error === "string") lines.push(`forward to ${String(f.destination_host)}${apps}: state ${f.error}`);
-    else lines.push(`forward to ${String(f.destination_host)}${apps}: circuit ${String(f.phase)}${typeof f.open_since === "string" ? `, failing since ${f.open_since}` : ""}`);
+/** Pure: what a successful command prints without --json. */
+export function humanOutput(cmd: string | undefined, body: unknown, nowMs: number): string {
+  if (cmd === "status") return statusView(body, nowMs) ?? render(body, nowMs);
+  // The summary says it all; --json has every field.
+  if (cmd === "pipeline") return pipelineLines(body, nowMs) ?? render(body, nowMs);
+  if (cmd === "dead-letters") {
+    const counts = deadLetterCountsLine(body);
+    const { counts: _counts, ...rest } = (body ?? {}) as Record<string, unknown>;
+    return counts === null ? render(body, nowMs) : `${counts}\n\n${render(rest, nowMs)}`;
   }
-  const d = b.dead_letters as { total?: unknown } | undefined;
-  if (typeof d?.total === "number") lines.push(`dead letters: ${d.total}`);
-  return lines.join("\n");
-}
-
-/** Short human output: the error's message and fix, or the response as indented lines. */
-function human(value: unknown, indent = ""): string {
-  if (value === null || typeof value !== "object") return `${indent}${String(value)}`;
-  const lines: string[] = [];
-  const entries = Array.isArray(value) ? value.map((x: unknown, i) => [String(i), x] as const) : Object.entries(value);
-  for (const [k, x] of entries) {
-    if (x !== null && typeof x === "object") lines.push(`${indent}${k}:`, human(x, `${indent}  `));
-    else lines.push(`${indent}${k}: ${String(x)}`);
-  }
-  return lines.join("\n");
+  return render(body, nowMs);
 }
 
 export async function main(argv: readonly string[], environment: Record<string, string | undefined>): Promise<number> {
@@ -318,6 +293,12 @@ export async function main(argv: readonly string[], environment: Record<string, 
   if (v.help || parsed.positionals.length === 0) {
     process.stdout.write(`${HELP}\n`);
     return v.help ? 0 : 2;
+  }
+  if (parsed.positionals[0] === "init") {
+    return runInit({
+      cwd: process.cwd(), env: environment, deploy: v["no-deploy"] !== true,
+      out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`),
+    });
   }
   let call: Call;
   let url: string;
@@ -359,10 +340,11 @@ export async function main(argv: readonly string[], environment: Record<string, 
     }
     return 1;
   }
-  if (!v.json) {
-    const cmd = parsed.positionals[0];
-    const header = cmd === "dead-letters" ? deadLetterCountsLine(body) : cmd === "status" ? lastDeliveryLines(body) : cmd === "pipeline" ? pipelineLines(body) : null;
-    process.stdout.write(`${header === null ? "" : `${header}\n`}${human(body)}\n`);
+  const unchanged = changedNothing(body);
+  if (!v.json) process.stdout.write(`${humanOutput(parsed.positionals[0], body, Date.now())}\n`);
+  if (unchanged !== null) {
+    if (!v.json) process.stderr.write(`nothing changed: ${unchanged}\n`);
+    return 3;
   }
   return 0;
 }

@@ -3,7 +3,7 @@
  * subscription profile, used for APPS and for profiles made through the admin API alike.
  *
  * A profile says what the app wants per user: event types, an optional `direction` (applied to
- * the types that take one: likes, follows, DMs, posts...; never to mute/block, which X refuses),
+ * `like.create`, the one type X gives a direction; never to mute/block, which X refuses),
  * and an optional tag X puts on every delivery of those subscriptions.
  */
 import { ConfigError } from "./config-values.ts";

@@ -6,13 +6,15 @@
 import type { AppConfig } from "../config.ts";
 import { replaySupported } from "../cron/revalidate-policy.ts";
 import { silenceThreshold } from "../cron/silence-check.ts";
+import { refusalsSeen } from "../cron/signature-check.ts";
+import { refusalState } from "../cron/signature-policy.ts";
 import { readCrcLast } from "../state/kv-mirror.ts";
 import type { AppContext } from "./context.ts";
 
 export async function appHealth(ctx: AppContext): Promise<Record<string, unknown>> {
   const nowMs = ctx.deps.now();
-  const [health, crc, delivery] = await Promise.all([
-    ctx.registry.health(nowMs), readCrcLast(ctx.env.STATE_KV, ctx.app.name), ctx.registry.lastDelivery(),
+  const [health, crc, delivery, refusals] = await Promise.all([
+    ctx.registry.health(nowMs), readCrcLast(ctx.env.STATE_KV, ctx.app.name), ctx.registry.lastDelivery(), refusalsSeen(ctx),
   ]);
   const w = health.webhook;
   const lastCrc = crc?.at && (!w?.last_crc_at || crc.at > w.last_crc_at) ? crc.at : (w?.last_crc_at ?? null);
@@ -35,6 +37,10 @@ export async function appHealth(ctx: AppContext): Promise<Record<string, unknown
     // Recorded by the ingest consumer at most once a minute (pipeline/last-delivery.ts): may lag ~1 min.
     last_delivery_at: delivery?.at ?? null,
     last_event_created_at: delivery?.event_created_at ?? null,
+    // X's requests this receiver refused (bad signature): totals by reason, the current streak, and
+    // whether it is refusing now (no accepted delivery since). Written at most once a minute per
+    // isolate (webhook/signature-failures.ts), so it may lag by about a minute.
+    signature_failures: refusals === null ? null : { ...refusals, refusing_now: refusalState(refusals, delivery?.at ?? null, nowMs).refusing },
     silence_alert_hours: silenceThreshold(ctx.config, ctx.app),
     subscription_count: health.subscription_count,
     open_replay_job: health.open_replay_job,

@@ -21,6 +21,7 @@ import { getSpilledEnvelope } from "./spill.ts";
 import { getReplayJob, listReplayJobs, requestReplay } from "./replay.ts";
 import { addSubscription, checkSubscription, countSubscriptions, listSubscriptions, reconcileSubscriptions, removeSubscription, resealTokens } from "./subscriptions.ts";
 import { deleteWebhook, listWebhooks, recheckWebhook, registerWebhook } from "./webhooks.ts";
+import { getMigration, postMigration } from "./migration.ts";
 import { xaaDeleteProfile, xaaDeleteSubscription, xaaOverview, xaaProfiles, xaaPutProfile, xaaReconcile, xaaRefreshTokens, xaaSubscribe, xaaUnsubscribe, xaaUser, xaaUsers } from "./xaa.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
@@ -68,6 +69,8 @@ export function createAdminRouter(deps: ControlDeps = defaultDeps) {
       const outcome = await revalidateApp(c, settingsFrom(c.config), { force: body.force === true });
       return Response.json(outcome);
     }))
+    .get("/apps/:app/migration", perApp(getMigration))
+    .post("/apps/:app/migration", perApp(postMigration))
     .get("/apps/:app/xaa", perApp(xaaOverview))
     .get("/apps/:app/xaa/users", perApp(xaaUsers))
     .get("/apps/:app/xaa/users/:user_id", perApp(xaaUser))

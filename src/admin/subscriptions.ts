@@ -101,7 +101,12 @@ export async function removeSubscription(ctx: AppContext, req: IRequest): Promis
   await withX(ctx, (x) => x.unsubscribe(webhookId, userId));
   const removed = await ctx.registry.removeSubscription(userId, "removed by admin", nowIso(ctx));
   if (!removed) console.log(JSON.stringify({ msg: "unsubscribed a user the registry did not list", app: ctx.app.name, user_id: userId }));
-  return Response.json({ webhook_id: webhookId, user_id: userId, removed });
+  // `removed`: the registry listed the user and no longer does. false: nothing changed here (X
+  // was still asked, in case its list had the user); the CLI says so and exits 3.
+  return Response.json({
+    webhook_id: webhookId, user_id: userId, removed,
+    ...(removed ? {} : { note: "This user was not subscribed (the registry did not list them); X was asked to unsubscribe anyway." }),
+  });
 }
 
 

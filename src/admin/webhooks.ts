@@ -4,6 +4,7 @@
  */
 import type { IRequest } from "itty-router";
 import { HttpError } from "../http/errors.ts";
+import { diagnoseCrcFailure } from "../cron/signature-check.ts";
 import { XApiError } from "../x-api/errors.ts";
 import { withX, type AppContext } from "./context.ts";
 import { badRequest, jsonBody, optionalString } from "./http.ts";
@@ -32,8 +33,20 @@ export function registrationUrl(ctx: AppContext, req: Request, bodyUrl: string |
 export async function registerWebhook(ctx: AppContext, req: IRequest): Promise<Response> {
   const body = await jsonBody(req, true);
   const url = registrationUrl(ctx, req, optionalString(body, "url"));
-  const w = await withX(ctx, (x) => x.registerWebhook(url));
-  const row = await ctx.registry.recordWebhook(w, new Date(ctx.deps.now()).toISOString());
+  const startedMs = ctx.deps.now();
+  let w;
+  try {
+    w = await withX(ctx, (x) => x.registerWebhook(url));
+  } catch (err) {
+    throw err instanceof XApiError ? await diagnoseCrcFailure(ctx, err, startedMs) : err;
+  }
+  const nowIso = new Date(ctx.deps.now()).toISOString();
+  let row = await ctx.registry.recordWebhook(w, nowIso);
+  // X registers only after its CRC against the URL passed: that CRC is the webhook's last one.
+  if (w.valid) {
+    await ctx.registry.recordCrcSeen(w.id, nowIso, null);
+    row = (await ctx.registry.listWebhooks()).find((r) => r.id === w.id) ?? row;
+  }
   return Response.json({ webhook: w, registry: row }, { status: 201 });
 }
 
@@ -58,15 +71,21 @@ export async function webhookIdOrCurrent(ctx: AppContext, req: IRequest): Promis
 
 export async function recheckWebhook(ctx: AppContext, req: IRequest): Promise<Response> {
   const id = await webhookIdOrCurrent(ctx, req);
-  const nowIso = new Date(ctx.deps.now()).toISOString();
+  const startedMs = ctx.deps.now();
+  const nowIso = new Date(startedMs).toISOString();
   try {
     const r = await withX(ctx, (x) => x.recheckWebhook(id));
+    // A passing re-check is a passing CRC: record it as the webhook's last one.
+    if (r.valid) await ctx.registry.recordCrcSeen(id, nowIso, null);
     const row = await ctx.registry.recordRecheck(id, r.valid, r.valid ? null : "X answered valid: false", nowIso);
     return Response.json({ id, valid: r.valid, registry: row });
   } catch (err) {
-    // A CRC failure is a fact about the webhook: record it before answering with X's error.
+    // A CRC failure is a fact about the webhook: record it, with the likely cause the receiver
+    // saw (its own refusals of X's requests), before answering with X's error.
     if (err instanceof XApiError && err.kind.startsWith("crc_")) {
-      await ctx.registry.recordRecheck(id, false, `${err.kind}: ${err.fix}`, nowIso);
+      const diagnosed = await diagnoseCrcFailure(ctx, err, startedMs);
+      await ctx.registry.recordRecheck(id, false, `${diagnosed.kind}: ${diagnosed.fix}`, nowIso);
+      throw diagnosed;
     }
     throw err;
   }

@@ -4,12 +4,13 @@
  * Thin shell over the core in src/control/ (the cron and the migration call the same functions).
  *
  *   GET    /xaa                          tier, cap, counts (total, per type, users), profiles
- *   GET    /xaa/users                    every user: grant state and subscriptions per type
+ *   GET    /xaa/users                    users a page at a time (?limit&after): grant state, subscriptions per type
  *   GET    /xaa/users/:user_id           one user
  *   POST   /xaa/users/:user_id           {"profile"}: subscribe by profile (report per type)
  *   DELETE /xaa/users/:user_id           ?types=a,b (default all); ?forget=true also drops the grant
  *   DELETE /xaa/subscriptions/:id        one recorded subscription, at X and here
- *   POST   /xaa/reconcile                compare with X's list now
+ *   POST   /xaa/reconcile                settle with X now: refresh due grants, delete revoked
+ *                                        users' subscriptions, compare with X's list
  *   POST   /xaa/tokens/refresh           refresh grants due within 20 minutes now
  *   GET    /xaa/profiles                 config and admin-made profiles
  *   PUT    /xaa/profiles/:name           create or replace an admin-made profile
@@ -21,7 +22,7 @@ import type { OAuth2TokenRow, XaaSubscriptionRow } from "../state/registry-xaa-s
 import { REFRESH_AHEAD_MS } from "../x-api/oauth2.ts";
 import { withXaa, type AppContext } from "./context.ts";
 import { refreshExpiringGrants } from "../control/oauth2-tokens.ts";
-import { reconcileXaa } from "../control/xaa-reconcile.ts";
+import { settleXaa } from "../control/xaa-settle.ts";
 import { deleteProfile, listProfiles, profileNamed, putProfile, xaaSettings } from "../control/xaa-profiles.ts";
 import { capCounts, deleteRecorded, subscribeUser, unsubscribeUser } from "../control/xaa-subscriptions.ts";
 import { badRequest, jsonBody, requiredString, userIdFrom } from "./http.ts";
@@ -56,14 +57,26 @@ export async function xaaOverview(ctx: AppContext): Promise<Response> {
   return Response.json({ app: ctx.app.name, tier: s.tier, cap: s.cap, counts: await capCounts(ctx), profiles: await listProfiles(ctx) });
 }
 
-export async function xaaUsers(ctx: AppContext): Promise<Response> {
+const USERS_PAGE_DEFAULT = 100;
+const USERS_PAGE_MAX = 1000;
+
+/** Every user, a page at a time (`?limit=1..1000&after=<user_id>`; `next_after` continues). */
+export async function xaaUsers(ctx: AppContext, req: IRequest): Promise<Response> {
   xaaSettings(ctx.app);
-  const rows = await ctx.registry.listXaaSubscriptions();
-  const grants = new Map((await ctx.registry.listOAuth2Tokens()).map((g) => [g.user_id, g]));
-  const ids = new Set<string>([...grants.keys(), ...rows.flatMap((r) => (r.user_id === null ? [] : [r.user_id]))]);
-  const users = [...ids].sort().map((id) => userView(id, grants.get(id), rows.filter((r) => r.user_id === id)));
-  const app_level = rows.filter((r) => r.user_id === null).map((r) => ({ subscription_id: r.subscription_id, event_type: r.event_type, webhook_id: r.webhook_id, status: r.status }));
-  return Response.json({ users, app_level, counts: await capCounts(ctx) });
+  const rawLimit = typeof req.query.limit === "string" ? req.query.limit : String(USERS_PAGE_DEFAULT);
+  const limit = /^\d{1,4}$/.test(rawLimit) ? Number(rawLimit) : NaN;
+  if (!(limit >= 1 && limit <= USERS_PAGE_MAX)) throw badRequest(`"limit" must be 1-${USERS_PAGE_MAX}.`);
+  const after = typeof req.query.after === "string" ? userIdFrom(req.query.after, "after") : "";
+  const page = await ctx.registry.xaaUsersPage(after, limit);
+  const grants = new Map(page.grants.map((g) => [g.user_id, g]));
+  const users = page.users.map((id) => userView(id, grants.get(id), page.subscriptions.filter((r) => r.user_id === id)));
+  const out: Record<string, unknown> = { users, next_after: page.users.length === limit ? page.users[page.users.length - 1] : null };
+  if (after === "") {
+    const appRows = await ctx.registry.xaaAppLevelSubscriptions();
+    out.app_level = appRows.map((r) => ({ subscription_id: r.subscription_id, event_type: r.event_type, webhook_id: r.webhook_id, status: r.status }));
+  }
+  out.counts = await capCounts(ctx);
+  return Response.json(out);
 }
 
 export async function xaaUser(ctx: AppContext, req: IRequest): Promise<Response> {
@@ -104,8 +117,9 @@ export async function xaaDeleteSubscription(ctx: AppContext, req: IRequest): Pro
   return Response.json({ ...outcome, counts: await capCounts(ctx) }, { status: outcome.failed.length > 0 ? 502 : 200 });
 }
 
+/** Settle with X now: refresh due grants, delete revoked users' subscriptions, reconcile. */
 export async function xaaReconcile(ctx: AppContext): Promise<Response> {
-  return Response.json(await withXaa(ctx, (x) => reconcileXaa(ctx, x)));
+  return Response.json(await settleXaa(ctx, { reconcile: true }));
 }
 
 export async function xaaRefreshTokens(ctx: AppContext): Promise<Response> {

@@ -7,7 +7,10 @@
  * - `lost_at_x` rows are retried the same way on every run;
  * - at X, not recorded: record it as `only_at_x` (created_by "x") so counts against the cap are
  *   true and an operator can see and delete it;
- * - `only_at_x` rows X no longer lists are forgotten.
+ * - `only_at_x` rows X no longer lists are forgotten;
+ * - a subscription (ours, at X) still pointing at a webhook that is no longer the app's current
+ *   one (re-registered) is moved to the current webhook (`PUT`, webhook_id and its tag), so its
+ *   events keep arriving.
  * When X's list is incomplete (paging stopped), nothing is re-created or forgotten: a missing page
  * must not look like lost subscriptions. Called by the cron and by the admin API.
  */
@@ -27,6 +30,8 @@ export interface XaaReconcileOutcome {
   at_x: number;
   recorded: number;
   recreated: { old_id: string; new_id: string; event_type: string; user_id: string | null }[];
+  /** Moved to the app's current webhook. */
+  retargeted: string[];
   lost: { subscription_id: string; event_type: string; user_id: string | null; why: string }[];
   only_at_x: string[];
   forgotten: string[];
@@ -38,7 +43,7 @@ const STOPPERS = new Set(["rate_limited", "network", "missing_credential"]);
 export async function reconcileXaa(ctx: AppContext, x: XaaClients): Promise<XaaReconcileOutcome> {
   xaaSettings(ctx.app);
   const nowIso = new Date(ctx.deps.now()).toISOString();
-  const out: XaaReconcileOutcome = { at: nowIso, complete: false, at_x: 0, recorded: 0, recreated: [], lost: [], only_at_x: [], forgotten: [], error: null };
+  const out: XaaReconcileOutcome = { at: nowIso, complete: false, at_x: 0, recorded: 0, recreated: [], retargeted: [], lost: [], only_at_x: [], forgotten: [], error: null };
   let list;
   try {
     list = await x.xaa.listAllSubscriptions();
@@ -76,11 +81,31 @@ export async function reconcileXaa(ctx: AppContext, x: XaaClients): Promise<XaaR
     out.forgotten.push(...gone);
   }
 
+  const current = (await ctx.registry.currentWebhook())?.id ?? null;
+  if (current !== null) {
+    for (const r of recorded) {
+      const theirs = atX.get(r.subscription_id);
+      // X's list may leave webhook_id out (the quickstart's does): then our record says where it points.
+      if (out.error !== null || r.status !== "active" || theirs === undefined || (theirs.webhook_id ?? r.webhook_id) === current) continue;
+      try {
+        const input: { webhook_id: string; tag?: string } = { webhook_id: current };
+        if (theirs.tag !== null) input.tag = theirs.tag;
+        const { subscription } = await x.xaa.updateSubscription(r.subscription_id, input);
+        await ctx.registry.recordXaaSubscriptions([{ ...r, webhook_id: subscription.webhook_id ?? current, tag: subscription.tag, status_at: nowIso }]);
+        out.retargeted.push(r.subscription_id);
+      } catch (err) {
+        if (err instanceof XApiError && STOPPERS.has(err.kind)) out.error = summarise(err);
+        else console.warn(JSON.stringify({ msg: "XAA subscription not moved to the current webhook", app: ctx.app.name, subscription_id: r.subscription_id, ...summarise(err) }));
+      }
+    }
+  }
+
   const missing = recorded.filter((r) => (r.status === "active" || r.status === "lost_at_x") && !atX.has(r.subscription_id));
   for (const r of missing) {
     if (out.error !== null) break;
     const type = canonicalEventType(r.event_type);
-    const input: XaaCreateInput = { event_type: r.event_type, filter: {}, webhook_id: r.webhook_id ?? "" };
+    // Re-created on the app's current webhook (the one it had may have been replaced since).
+    const input: XaaCreateInput = { event_type: r.event_type, filter: {}, webhook_id: current ?? r.webhook_id ?? "" };
     if (r.user_id !== null) input.filter.user_id = r.user_id;
     if (r.direction !== null) input.filter.direction = r.direction;
     if (r.tag !== null) input.tag = r.tag;
@@ -88,17 +113,17 @@ export async function reconcileXaa(ctx: AppContext, x: XaaClients): Promise<XaaR
       if (r.status !== "lost_at_x") await ctx.registry.setXaaSubscriptionStatus([r.subscription_id], "lost_at_x", nowIso);
       out.lost.push({ subscription_id: r.subscription_id, event_type: r.event_type, user_id: r.user_id, why });
     };
-    if (r.webhook_id === null) {
-      await lose("it had no webhook_id");
+    if (input.webhook_id === "") {
+      await lose("no webhook to deliver to: register one");
       continue;
     }
     // Already made again at X (by hand, or by a run whose answer was lost): adopt it.
-    const twin = newcomers.find((n) => n.event_type === r.event_type && n.user_id === r.user_id && n.direction === r.direction && n.webhook_id === r.webhook_id);
+    const twin = newcomers.find((n) => n.event_type === r.event_type && n.user_id === r.user_id && n.direction === r.direction && (n.webhook_id === null || n.webhook_id === input.webhook_id));
     if (twin !== undefined) {
       newcomers.splice(newcomers.indexOf(twin), 1);
       out.only_at_x.splice(out.only_at_x.indexOf(twin.subscription_id), 1);
       await ctx.registry.removeXaaSubscriptions([r.subscription_id]);
-      await ctx.registry.recordXaaSubscriptions([{ ...r, subscription_id: twin.subscription_id, status: "active", status_at: nowIso }]);
+      await ctx.registry.recordXaaSubscriptions([{ ...r, subscription_id: twin.subscription_id, webhook_id: twin.webhook_id ?? input.webhook_id, status: "active", status_at: nowIso }]);
       out.recreated.push({ old_id: r.subscription_id, new_id: twin.subscription_id, event_type: r.event_type, user_id: r.user_id });
       continue;
     }
@@ -114,7 +139,7 @@ export async function reconcileXaa(ctx: AppContext, x: XaaClients): Promise<XaaR
     try {
       const { subscription } = await x.xaa.createSubscription(input, caller);
       await ctx.registry.removeXaaSubscriptions([r.subscription_id]);
-      await ctx.registry.recordXaaSubscriptions([{ ...r, subscription_id: subscription.subscription_id, created_by: "reconcile", status: "active", status_at: nowIso, created_at: nowIso }]);
+      await ctx.registry.recordXaaSubscriptions([{ ...r, subscription_id: subscription.subscription_id, webhook_id: input.webhook_id, created_by: "reconcile", status: "active", status_at: nowIso, created_at: nowIso }]);
       out.recreated.push({ old_id: r.subscription_id, new_id: subscription.subscription_id, event_type: r.event_type, user_id: r.user_id });
     } catch (err) {
       const s = summarise(err);

@@ -46,7 +46,7 @@ export function replayLookbackMs(flavour: Flavour): number {
   return flavour === "v1.1-enterprise" ? 5 * 24 * HOUR : 24 * HOUR;
 }
 
-export type RecheckReason = "invalid" | "crc_stale" | "no_crc_seen";
+export type RecheckReason = "invalid" | "crc_stale" | "no_crc_seen" | "signatures_refused";
 
 export interface RecheckInput {
   valid: boolean;
@@ -55,6 +55,11 @@ export interface RecheckInput {
   lastRecheckAt: string | null;
   nowMs: number;
   settings: RevalidationSettings;
+  /**
+   * The receiver is refusing X's signed requests right now (signature-policy.ts refusalState):
+   * X's `valid` may be stale, so a valid webhook is re-checked too (X's CRC then tells).
+   */
+  refusing?: boolean;
 }
 
 export type RecheckDecision =
@@ -66,6 +71,7 @@ export function decideRecheck(input: RecheckInput): RecheckDecision {
   const { nowMs, settings } = input;
   let reason: RecheckReason | null = null;
   if (!input.valid) reason = "invalid";
+  else if (input.refusing === true) reason = "signatures_refused";
   else {
     const ref = Date.parse(input.lastCrcAt ?? input.createdAt);
     if (Number.isNaN(ref) || nowMs - ref > settings.crcStaleAfterMs) reason = input.lastCrcAt ? "crc_stale" : "no_crc_seen";

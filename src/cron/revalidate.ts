@@ -13,17 +13,24 @@ import { readCrcLast } from "../state/kv-mirror.ts";
 import type { GapRow, WebhookRow } from "../state/registry-schema.ts";
 import { XApiError } from "../x-api/errors.ts";
 import { raiseAlert, type Alert } from "./alert.ts";
+import { diagnoseCrcFailure, refusalsSeen } from "./signature-check.ts";
+import { SIGNATURE_ALERT_MESSAGE, describeRefusals, refusalState } from "./signature-policy.ts";
+import { secretName } from "../config.ts";
+import type { SignatureFailureStats } from "../state/signature-failures.ts";
 import { MAX_REPLAY_TRIES, decideRecheck, gapsToGiveUp, planReplay, shouldAlert, type RevalidationSettings, type ReplayPlan } from "./revalidate-policy.ts";
 
 export interface RevalidationOutcome {
   app: string;
   at: string;
-  status: "ok" | "rechecked" | "invalid" | "skipped" | "no_webhook" | "error";
+  /** `refused`: X lists the webhook valid, but the receiver is refusing X's signatures (never "ok" then). */
+  status: "ok" | "rechecked" | "invalid" | "refused" | "skipped" | "no_webhook" | "error";
   detail: string | null;
   webhook: { id: string; url: string; valid: boolean; last_crc_at: string | null } | null;
   recheck: { reason: string; ok: boolean; error: string | null } | null;
   replay: { action: ReplayPlan["kind"]; detail: string | null; job_id: string | null };
   alerts: string[];
+  /** The receiver's record of refused signatures for the app (webhook/signature-failures.ts), or null. */
+  signature_failures: SignatureFailureStats | null;
 }
 
 const LAST_META = "last_revalidation";
@@ -42,7 +49,7 @@ export async function revalidateApp(ctx: AppContext, settings: RevalidationSetti
   const at = new Date(nowMs).toISOString();
   const { app, registry } = ctx;
   const out: RevalidationOutcome = {
-    app: app.name, at, status: "ok", detail: null, webhook: null, recheck: null, replay: { action: "none", detail: null, job_id: null }, alerts: [],
+    app: app.name, at, status: "ok", detail: null, webhook: null, recheck: null, replay: { action: "none", detail: null, job_id: null }, alerts: [], signature_failures: null,
   };
   const c = app.credentials;
   if (!c.bearerToken && !(c.consumerKey && c.accessToken && c.accessTokenSecret)) {
@@ -107,16 +114,32 @@ export async function revalidateApp(ctx: AppContext, settings: RevalidationSetti
     if (crc !== null) await registry.recordCrcSeen(webhook.id, crc.at, crc.ip);
     const lastCrcAt = crc !== null && (webhook.last_crc_at === null || crc.at > webhook.last_crc_at) ? crc.at : webhook.last_crc_at;
 
-    // 3. Re-check when invalid or X's CRCs stopped.
-    const decision = decideRecheck({ valid: webhook.valid, createdAt: webhook.created_at, lastCrcAt, lastRecheckAt: webhook.last_recheck_at, nowMs, settings });
+    // 2b. What the receiver itself saw: X's requests refused (a wrong consumer secret) since the
+    // last delivery it accepted. X's list can still say valid then; it must not be believed alone.
+    const refusals = await refusalsSeen(ctx);
+    out.signature_failures = refusals;
+    const refusal = refusalState(refusals, (await registry.lastDelivery())?.at ?? null, nowMs);
+    // A re-check that passed during this streak already showed the secret matches X's: the
+    // refusals are not X's (forged requests), so they do not call for another re-check.
+    let refusalsExplained = refusal.refusing && webhook.last_recheck_result === "ok" && webhook.last_recheck_at !== null && webhook.last_recheck_at >= refusals!.streak_started_at;
+
+    // 3. Re-check when invalid, X's CRCs stopped, or the receiver is refusing X's signatures.
+    const decision = decideRecheck({ valid: webhook.valid, createdAt: webhook.created_at, lastCrcAt, lastRecheckAt: webhook.last_recheck_at, nowMs, settings, refusing: refusal.refusing && !refusalsExplained });
     if (decision.recheck) {
       try {
         const r = await withX(ctx, (x) => x.recheckWebhook(webhook!.id));
+        if (r.valid) await registry.recordCrcSeen(webhook.id, at, null);
         webhook = (await registry.recordRecheck(webhook.id, r.valid, r.valid ? null : "X answered valid: false", at)) ?? webhook;
         out.recheck = { reason: decision.reason, ok: r.valid, error: r.valid ? null : "X answered valid: false" };
         out.status = r.valid ? "rechecked" : "invalid";
-      } catch (err) {
-        if (!(err instanceof XApiError)) throw err;
+        // X's CRC passed with this secret: the refused requests were not signed by X (forged).
+        if (r.valid && refusal.refusing) {
+          refusalsExplained = true;
+          out.detail = `X's CRC passed with the current consumer secret, so it matches X's now; the refused requests came before it was corrected, or were not X's (${describeRefusals(refusals!)})`;
+        }
+      } catch (caught) {
+        if (!(caught instanceof XApiError)) throw caught;
+        const err = await diagnoseCrcFailure(ctx, caught, nowMs);
         out.recheck = { reason: decision.reason, ok: false, error: describe(err) };
         if (transient(err)) {
           // Says nothing about the webhook (rate limit, X down): nothing recorded, next run retries.
@@ -134,6 +157,18 @@ export async function revalidateApp(ctx: AppContext, settings: RevalidationSetti
       if (out.status === "ok") out.status = "invalid";
       await alert("webhook_invalid", `The webhook of app ${app.name} is invalid: X delivers no events until a re-check passes.`,
         webhook.last_recheck_error ?? "X marked it invalid after failed CRC checks: make sure /webhooks/<app> is deployed and answers the CRC GET.", webhook);
+    }
+    if (refusal.refusing && !refusalsExplained) {
+      // Never "ok" while the receiver refuses what X sends, whatever X's list says.
+      if (out.status === "ok" || out.status === "rechecked") out.status = webhook.valid ? "refused" : "invalid";
+      const seen = describeRefusals(refusals!);
+      out.detail = out.detail === null ? `the receiver is refusing X's signatures: ${seen}` : `${out.detail}; the receiver is refusing X's signatures: ${seen}`;
+      if (refusal.persisting) {
+        const secret = secretName("X_CONSUMER_SECRET", app.name);
+        await alert("signature_failures", `${SIGNATURE_ALERT_MESSAGE} (app ${app.name}: ${seen}).`,
+          `Set ${secret} to the app's consumer secret (API secret) from X's developer portal (during a rotation, the old one goes in ${secretName("X_CONSUMER_SECRET_PREVIOUS", app.name)}). If the secret is right, someone is sending forged requests to /webhooks/${app.name}.`,
+          webhook);
+      }
     }
     out.webhook = { id: webhook.id, url: webhook.url, valid: webhook.valid, last_crc_at: lastCrcAt };
 

@@ -25,6 +25,7 @@ import { storeOAuth2Grant } from "../control/oauth2-tokens.ts";
 import { listProfiles, profileNamed, xaaSettings } from "../control/xaa-profiles.ts";
 import { subscribeUser, type SubscribeOutcome } from "../control/xaa-subscriptions.ts";
 import { HttpError, notFound, toErrorResponse } from "../http/errors.ts";
+import { OAUTH_PAGE_HEADERS, withHeaders } from "../http/security-headers.ts";
 import { openWithKeys, sealToken, TokenSealError } from "../state/token-seal.ts";
 import { XApiError } from "../x-api/errors.ts";
 import { requiredScope, scopesFor } from "../x-api/xaa-event-types.ts";
@@ -225,6 +226,9 @@ export function createOAuth2Router(deps: ControlDeps = defaultDeps) {
     base: "/oauth2",
     // Errors are pages with a plain-language message for end users (pages.ts), never JSON.
     catch: (err: unknown, req: IRequest) => errorResponseAsPage(err instanceof XApiError ? xErrorResponse(err, deps.now()) : toErrorResponse(err, req)),
+    // The same page headers as the OAuth 1.0a flow: no script, no framing, no Referer (the
+    // callback URL carries the code and state).
+    finally: [(res: Response) => withHeaders(res, OAUTH_PAGE_HEADERS)],
   });
   router
     .get("/:app/page.css", () => pageCssResponse())

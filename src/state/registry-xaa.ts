@@ -66,6 +66,32 @@ export class RegistryXaa extends DurableObject<Env> {
     return rows.toArray().map(toXaaSubscription);
   }
 
+  /**
+   * A page of the users the app knows through XAA (a subscription or an OAuth 2.0 grant), by
+   * user id after `after` (exclusive), with their subscriptions and grants (grants without the
+   * sealed blob): what the admin API and the dashboard list, a page at a time.
+   */
+  xaaUsersPage(after: string, limit: number): { users: string[]; subscriptions: XaaSubscriptionRow[]; grants: Omit<OAuth2TokenRow, "sealed">[] } {
+    const users = this.sql.exec<{ user_id: string }>(
+      `SELECT user_id FROM (SELECT user_id FROM xaa_subscriptions WHERE user_id IS NOT NULL UNION SELECT user_id FROM oauth2_tokens)
+       WHERE user_id > ? ORDER BY user_id LIMIT ?`,
+      after, limit,
+    ).toArray().map((r) => String(r.user_id));
+    if (users.length === 0) return { users, subscriptions: [], grants: [] };
+    const last = users[users.length - 1]!;
+    const subscriptions = this.sql.exec("SELECT * FROM xaa_subscriptions WHERE user_id > ? AND user_id <= ? ORDER BY user_id, event_type, subscription_id", after, last).toArray().map(toXaaSubscription);
+    const grants = this.sql.exec("SELECT * FROM oauth2_tokens WHERE user_id > ? AND user_id <= ? ORDER BY user_id", after, last).toArray().map((r) => {
+      const { sealed: _sealed, ...rest } = toOAuth2Token(r);
+      return rest;
+    });
+    return { users, subscriptions, grants };
+  }
+
+  /** The app-level subscriptions (no user: `oauth.revoke`). */
+  xaaAppLevelSubscriptions(): XaaSubscriptionRow[] {
+    return this.sql.exec("SELECT * FROM xaa_subscriptions WHERE user_id IS NULL ORDER BY event_type, subscription_id").toArray().map(toXaaSubscription);
+  }
+
   /** Forget subscriptions (deleted at X, or X confirmed they are gone). Returns how many went. */
   removeXaaSubscriptions(ids: readonly string[]): number {
     let n = 0;

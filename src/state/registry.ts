@@ -39,6 +39,7 @@ import {
 } from "./kv-mirror.ts";
 import { LAST_DELIVERY_META, mergeLastDelivery, type LastDelivery } from "../pipeline/last-delivery.ts";
 import { RegistryXaa } from "./registry-xaa.ts";
+import { SIGNATURE_FAILURES_META, mergeSignatureFailures, parseSignatureFailures, type SignatureFailureBatch, type SignatureFailureStats } from "./signature-failures.ts";
 
 export { REPLAY_JOB_ASSUMED_OVER_MS } from "./registry-replay.ts";
 export { REVOKE_CLOCK_TOLERANCE_MS } from "./registry-subscriptions.ts";
@@ -266,6 +267,17 @@ export class Registry extends RegistryXaa {
     const merged = mergeLastDelivery(this.lastDelivery(), value) ?? value;
     this.setMeta(LAST_DELIVERY_META, JSON.stringify(merged));
     return merged;
+  }
+
+  /** Refused webhook signatures (webhook/signature-failures.ts): merge one isolate's batch, atomically. */
+  recordSignatureFailures(batch: SignatureFailureBatch): SignatureFailureStats {
+    const merged = mergeSignatureFailures(this.signatureFailures(), batch);
+    this.setMeta(SIGNATURE_FAILURES_META, JSON.stringify(merged));
+    return merged;
+  }
+
+  signatureFailures(): SignatureFailureStats | null {
+    return parseSignatureFailures(this.getMeta(SIGNATURE_FAILURES_META));
   }
 
   lastDelivery(): LastDelivery | null {

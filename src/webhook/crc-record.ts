@@ -39,6 +39,13 @@ export class KeyThrottle {
 }
 
 const throttle = new KeyThrottle(CRC_RECORD_INTERVAL_MS);
+/** When this isolate last answered a CRC per app (every answer, not only the written ones). */
+const lastAnsweredMs = new Map<string, number>();
+
+/** When this isolate last answered a CRC for the app (ms), or null: what a re-check's diagnosis reads. */
+export function lastCrcAnsweredHere(app: string): number | null {
+  return lastAnsweredMs.get(app) ?? null;
+}
 
 /**
  * Schedule the KV write for an answered CRC, unless this isolate wrote one for the app within
@@ -51,6 +58,7 @@ export function recordCrcAnswered(
   ip: string | null,
   now: Date,
 ): void {
+  lastAnsweredMs.set(app, now.getTime());
   if (!throttle.take(app, now.getTime())) return;
   const record: CrcRecord = ip ? { at: now.toISOString(), ip } : { at: now.toISOString() };
   ctx.waitUntil(

@@ -13,6 +13,8 @@ import { HttpError, jsonError } from "../http/errors.ts";
 import { QUEUE_LIMITS, type IngestMessage } from "../pipeline/messages.ts";
 import { crcResponseBody, crcTokenRefusal, rawQueryString } from "./crc.ts";
 import { recordCrcAnswered } from "./crc-record.ts";
+import { registryFor } from "../state/registry.ts";
+import { recordRefusal, type RefusedRequest } from "./signature-failures.ts";
 import { declaredLength, readBodyCapped } from "./read-body.ts";
 import { deliverySecrets, SIGNATURE_HEADER, verifySignature, type SignatureFailure } from "./signature.ts";
 
@@ -49,7 +51,12 @@ function lookupApp(name: string, env: Env): { config: Config; app: AppConfig } {
   return { config, app };
 }
 
-function signatureError(reason: SignatureFailure): Response {
+/**
+ * A refused signature: logged and counted per app (signature-failures.ts: the count reaches the
+ * Registry at most once a minute per isolate, through waitUntil), then the same 401 as before.
+ */
+function signatureError(req: Request, env: Env, ctx: ExecutionContext, app: string, what: RefusedRequest, reason: SignatureFailure): Response {
+  recordRefusal((batch) => registryFor(env, app).recordSignatureFailures(batch), ctx, app, what, reason, req.headers.get("cf-connecting-ip"), Date.now());
   const e = SIGNATURE_ERRORS[reason];
   return jsonError(401, e.code, e.message);
 }
@@ -75,7 +82,7 @@ export async function handleWebhookGet(req: Request, appName: string, env: Env, 
   const header = req.headers.get(SIGNATURE_HEADER);
   if (header !== null) {
     const verdict = await verifySignature(header, encoder.encode(query), deliverySecrets(app));
-    if (!verdict.ok) return signatureError(verdict.reason);
+    if (!verdict.ok) return signatureError(req, env, ctx, app.name, "crc", verdict.reason);
   }
   const body = await crcResponseBody(app.consumerSecret, token!);
   recordCrcAnswered(env.STATE_KV, ctx, app.name, req.headers.get("cf-connecting-ip"), new Date());
@@ -93,7 +100,7 @@ function isJsonObject(bytes: Uint8Array): boolean {
 }
 
 /** Delivery: 200 only once the delivery is durable (queued, and spilled first if large). */
-export async function handleWebhookPost(req: Request, appName: string, env: Env, _ctx: ExecutionContext): Promise<Response> {
+export async function handleWebhookPost(req: Request, appName: string, env: Env, ctx: ExecutionContext): Promise<Response> {
   const { config, app } = lookupApp(appName, env);
   const declared = declaredLength(req.headers.get("content-length"));
   if (declared !== null && declared > config.maxBodyBytes) return tooLarge(config.maxBodyBytes);
@@ -106,7 +113,7 @@ export async function handleWebhookPost(req: Request, appName: string, env: Env,
   const bytes = read.bytes;
 
   const verdict = await verifySignature(req.headers.get(SIGNATURE_HEADER), bytes, deliverySecrets(app));
-  if (!verdict.ok) return signatureError(verdict.reason);
+  if (!verdict.ok) return signatureError(req, env, ctx, app.name, "delivery", verdict.reason);
   if (!isJsonObject(bytes)) return jsonError(400, "malformed_json", "The body is not a JSON object.");
 
   const deliveryId = crypto.randomUUID();

@@ -39,6 +39,7 @@ export const X_API_ERROR_KINDS = [
   "replay_conflict",
   "consent_required",
   "invalid_request",
+  "aaa_retired",
   "missing_credential",
   "network",
   "unexpected",
@@ -153,6 +154,8 @@ const FIX = {
     "A Replay job is already running for this webhook (ReplayConflictError). Wait for its replay_job_status event, then request the next window.",
   consent_required:
     "The user has not granted this app the OAuth 2.0 scope this private event type needs. Send the user through Sign in with X (OAuth 2.0) again with the event type in their invite, then retry.",
+  aaa_retired:
+    "X has retired the Account Activity API (AAA ended on 2027-01-01): this endpoint no longer works. Move the app to the X Activity API (flavour \"xaa\", subscriptions per event type; README \"AAA ends on 2027-01-01: moving to XAA\").",
   invalid_request:
     "X refused the request as invalid (invalid-request): X's message names the parameter. Check the event type, the filter (direction only for directional types; user_id must be the token's user for mute/block) and the tag (1-200 characters).",
   missing_credential:
@@ -205,6 +208,11 @@ const REASON_KINDS: Readonly<Record<string, XApiErrorKind>> = {
   DuplicateUrlFailed: "duplicate_url",
   WebhookLimitExceeded: "webhook_limit",
   ReplayConflictError: "replay_conflict",
+  // A private event type without the user's OAuth 2.0 consent (the scope, or the grant itself).
+  MissingScope: "consent_required",
+  UserNotAuthorized: "consent_required",
+  RateLimitExceeded: "rate_limited",
+  AccountActivityRetired: "aaa_retired",
 };
 
 /** The reasons this client knows, in the order they are looked for in free text. */
@@ -229,7 +237,7 @@ const PROBLEM_KINDS: Readonly<Record<string, XApiErrorKind>> = {
 /** Map X's code (and, failing that, the HTTP status and problem type) onto a kind. */
 export function classifyXError(status: number, code: number | null, message: string, problemType?: string, reason?: string): XApiErrorKind {
   const byReason = reason === undefined ? undefined : kindForReason(reason);
-  // X's CRC failure detail says which of v1.1's 214 cases it is (non-200, bad token, latency).
+  // v2's CRC failure carries v1.1's 214 message: it still tells latency, non-200 and a wrong token apart.
   if (byReason === "crc_failed") return classify214(message);
   if (byReason !== undefined) return byReason;
   switch (code) {
@@ -264,6 +272,7 @@ export function classifyXError(status: number, code: number | null, message: str
   if (status === 401) return "auth_failed";
   if (status === 404) return "webhook_not_found";
   if (status === 409) return "replay_in_progress";
+  if (status === 410) return "aaa_retired";
   if (status === 403) return "forbidden";
   return "unexpected";
 }

@@ -99,13 +99,12 @@ export function isPrivateEventType(type: XaaEventType): boolean {
 }
 
 /**
- * Whether the type takes a `direction` filter: likes (PROTOCOL.md: outbound = likes the user
- * makes, inbound = likes the user's posts get) and follows (X: the user follows, or is followed).
- * X refuses it for mute/block (the user is always the source); on other types it means nothing,
- * so a profile's direction is applied to these types only.
+ * Whether the type takes a `direction` filter: likes only (PROTOCOL.md: outbound = likes the user
+ * makes, inbound = likes the user's posts get; X's OpenAPI: "directional events", refused for
+ * mute/block). A profile's direction is applied to these types only.
  */
 export function acceptsDirection(type: XaaEventType): boolean {
-  return type === "like.create" || type === "follow.follow" || type === "follow.unfollow";
+  return type === "like.create";
 }
 
 /** Types subscribed once per app with an empty filter (`oauth.revoke`), not per user. */

@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { pipelineLines, planCall } from "../../bin/account-activity-edge.ts";
 
+const NOW = Date.parse("2026-11-24T20:30:00.000Z");
+
 describe("CLI pipeline", () => {
   it("calls GET /admin/pipeline and takes no subcommand", () => {
     expect(planCall(["pipeline"], {})).toEqual({ method: "GET", path: "/admin/pipeline" });
@@ -20,14 +22,14 @@ describe("CLI pipeline", () => {
       ],
       forward: { destination_host: "hooks.example", phase: "open", open_since: "2026-11-24T20:00:00.000Z" },
       dead_letters: { total: 4 },
-    })).toBe([
+    }, NOW)).toBe([
       "aae-ingest: 3 waiting (1200 bytes), oldest 95 s",
       "aae-forward: metrics unavailable",
       "aae-events: 0 waiting (0 bytes)",
-      "forward to hooks.example: circuit open, failing since 2026-11-24T20:00:00.000Z",
+      "forward to hooks.example: circuit open, failing since 2026-11-24 20:00:00Z (30 min ago)",
       "dead letters: 4",
     ].join("\n"));
-    expect(pipelineLines({ queues: [], forward: null, forward_destinations: [], dead_letters: { error: "unavailable" } })).toBe("forward: off (no FORWARD_URL or forward_url)");
+    expect(pipelineLines({ queues: [], forward: null, forward_destinations: [], dead_letters: { error: "unavailable" } }, NOW)).toBe("forward: off (no FORWARD_URL or forward_url)");
     // Apps with their own forward_url: one line per destination, naming its apps.
     expect(pipelineLines({
       queues: [],
@@ -35,10 +37,10 @@ describe("CLI pipeline", () => {
         { destination_host: "a.example", apps: ["default"], phase: "closed", open_since: null },
         { destination_host: "b.example", apps: ["legacy", "premium"], phase: "open", open_since: "2026-11-24T20:00:00.000Z" },
       ],
-    })).toBe([
+    }, NOW)).toBe([
       "forward to a.example (default): circuit closed",
-      "forward to b.example (legacy, premium): circuit open, failing since 2026-11-24T20:00:00.000Z",
+      "forward to b.example (legacy, premium): circuit open, failing since 2026-11-24 20:00:00Z (30 min ago)",
     ].join("\n"));
-    expect(pipelineLines({ error: { code: "x" } })).toBeNull();
+    expect(pipelineLines({ error: { code: "x" } }, NOW)).toBeNull();
   });
 });

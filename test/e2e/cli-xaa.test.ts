@@ -12,6 +12,7 @@ describe("CLI xaa commands", () => {
     const cases: [string[], Record<string, unknown>, unknown][] = [
       [["xaa", "status"], { app: "acme" }, { method: "GET", path: B }],
       [["xaa", "users"], { app: "acme" }, { method: "GET", path: `${B}/users` }],
+      [["xaa", "users"], { app: "acme", limit: "50", after: "42" }, { method: "GET", path: `${B}/users?limit=50&after=42` }],
       [["xaa", "user", "42"], { app: "acme" }, { method: "GET", path: `${B}/users/42` }],
       [["xaa", "subscribe", "42"], { app: "acme", profile: "standard" }, { method: "POST", path: `${B}/users/42`, body: { profile: "standard" } }],
       [["xaa", "unsubscribe", "42"], { app: "acme" }, { method: "DELETE", path: `${B}/users/42` }],

@@ -56,6 +56,28 @@ describe("CLI against a live Worker and the emulator", () => {
     expect(res.stdout + res.stderr).not.toContain("wrong-token-123");
   });
 
+  it("prints aligned tables by default (no 0:/1: keys) and dates absolute and relative", async () => {
+    const list = await cli(stack, ["webhook", "list"]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).not.toMatch(/^\s*0:/m);
+    expect(list.stdout).toMatch(/^\s+id\s+url\s+valid/m);
+    expect(list.stdout).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z \((just now|\d+ (s|min|h|d) ago)\)/);
+    const status = await cli(stack, ["status"]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^app\s+flavour\s+webhook/);
+    expect(status.stdout).toMatch(/^default\s+v2\s+valid/m);
+  });
+
+  it("says when an operation changed nothing and exits 3 (removing a user who was never subscribed)", async () => {
+    const res = await cli(stack, ["subscriptions", "remove", "1600000000000000004"]);
+    expect(res.code, res.stderr).toBe(3);
+    expect(res.stderr).toMatch(/nothing changed: This user was not subscribed/);
+    expect(res.stdout).toMatch(/removed\s+no/);
+    const json = await cli(stack, ["subscriptions", "remove", "1600000000000000004", "--json"]);
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout)).toMatchObject({ removed: false });
+  });
+
   it("exits 2 on a usage error, naming it", async () => {
     const res = await cli(stack, ["no-such-command"]);
     expect(res.code).toBe(2);

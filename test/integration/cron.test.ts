@@ -76,7 +76,9 @@ describe("revalidateApp wiring (fake X)", () => {
     // A little later (past the run interval, within the re-check interval): lists, no second PUT.
     clock.now += 2 * M;
     const again = await revalidateApp(ctx, DEFAULT_SETTINGS);
-    expect(again.detail).toMatch(/recent/);
+    // The passing re-check was a passing CRC (X ran it against the receiver): CRC fresh, nothing due.
+    expect(again.webhook?.last_crc_at).toBe(new Date(clock.now - 2 * M).toISOString());
+    expect(again.recheck).toBeNull();
     expect(fake.calls.filter((c) => c === "recheckWebhook")).toHaveLength(1);
   });
 

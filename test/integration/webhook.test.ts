@@ -87,6 +87,15 @@ function watchedStream(bytes: number): { stream: ReadableStream<Uint8Array>; pul
 
 afterEach(() => vi.restoreAllMocks());
 
+/**
+ * The refusal log lines (webhook/signature-failures.ts) a test provokes on purpose: captured, so
+ * the output shows failures rather than expected warnings, and returned to be asserted.
+ */
+function captureRefusals(): () => { app: string; request: string; reason: string }[] {
+  const spy = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+  return () => spy.mock.calls.map((c) => JSON.parse(String(c[0])) as { app: string; request: string; reason: string });
+}
+
 describe("CRC GET", () => {
   const vector = vectors.crc.vectors.find((v) => v.crc_token === "FAKE_CRC_TOKEN_1234567890abcdef")!;
 
@@ -146,6 +155,7 @@ describe("CRC GET", () => {
   });
 
   it("legacy signed GET: verified over the raw query; 401 when wrong", async () => {
+    const refusals = captureRefusals();
     const v = vectors.crc_get_signature.vectors[0]!;
     const e = { ...env, X_CONSUMER_SECRET: v.consumer_secret };
     const url = `${BASE}/webhooks/default?${v.raw_query}`;
@@ -157,6 +167,7 @@ describe("CRC GET", () => {
     expect(await errorCode(wrong)).toBe("signature_mismatch");
     const malformed = await call(new Request(url, { headers: { [SIG]: "sha256=nope" } }), e);
     expect(await errorCode(malformed)).toBe("signature_malformed");
+    expect(refusals().map((r) => `${r.request}_${r.reason}`)).toEqual(["crc_mismatch", "crc_malformed"]);
   });
 
   it("records the last CRC answered in KV after the answer, at most once a minute per app", async () => {
@@ -218,6 +229,7 @@ describe("delivery POST", () => {
   });
 
   it("401 with one stable code per failure, and nothing sent", async () => {
+    const refusals = captureRefusals();
     const { queue, sent } = recordingQueue(env.INGEST);
     const e = { ...env, INGEST: queue };
     const cases: Array<[Record<string, string>, string]> = [
@@ -232,15 +244,18 @@ describe("delivery POST", () => {
       expect(await errorCode(res)).toBe(code);
     }
     expect(sent).toHaveLength(0);
+    expect(refusals().map((r) => r.reason)).toEqual(["missing", "malformed", "malformed", "mismatch"]);
   });
 
   it("signature is checked before JSON: bad JSON with a bad signature is 401", async () => {
+    const refusals = captureRefusals();
     const res = await call(new Request(`${BASE}/webhooks/default`, {
       method: "POST",
       headers: { [SIG]: await sign("wrong", "{not json") },
       body: "{not json",
     }), env);
     expect(res.status).toBe(401);
+    expect(refusals()).toHaveLength(1);
   });
 
   it("400 malformed_json for a signed body that is not a JSON object (empty included)", async () => {
@@ -326,6 +341,7 @@ describe("delivery POST", () => {
   });
 
   it("multi-app: each app verifies with its own secret, and the previous secret still works", async () => {
+    const refusals = captureRefusals();
     const { queue, sent } = recordingQueue(env.INGEST);
     const e = {
       ...env,
@@ -341,5 +357,6 @@ describe("delivery POST", () => {
     // The single-app default is gone once APPS is set.
     expect((await call(await signedPost("/webhooks/default", body, SECRET), e)).status).toBe(404);
     expect(sent.map((s) => s.body.app)).toEqual(["acme", "beta-2"]);
+    expect(refusals()).toEqual([expect.objectContaining({ app: "beta-2", request: "delivery", reason: "mismatch" })]);
   });
 });

@@ -227,13 +227,31 @@ describe("unsubscribe, reconcile, revoke", () => {
     expect([second.recreated, second.only_at_x, second.forgotten]).toStrictEqual([[], [], []]);
   });
 
+  it("reconcile moves subscriptions to a re-registered webhook (PUT webhook_id, tag kept) and re-creates lost ones there", async () => {
+    const t = await setup();
+    await t.subscribe("public");
+    const rows = await t.registry.listXaaSubscriptions(ALICE);
+    const lost = rows[0]!;
+    t.x.subs.delete(lost.subscription_id);
+    t.clock.now += 60_000;
+    await t.registry.recordWebhook({ id: "2000000000000000001", url: "https://edge.example/webhooks/new", valid: true, created_at: "2026-12-04T12:01:00.000Z" }, new Date(t.clock.now).toISOString());
+    const out = await withXaa(t.ctx, (c) => reconcileXaa(t.ctx, c));
+    expect(out.retargeted).toHaveLength(3); // two of Alice's and the app's oauth.revoke
+    expect(out.recreated.map((r) => r.old_id)).toStrictEqual([lost.subscription_id]);
+    expect([...t.x.subs.values()].every((s) => s.webhook_id === "2000000000000000001")).toBe(true);
+    expect((await t.registry.listXaaSubscriptions()).every((r) => r.webhook_id === "2000000000000000001")).toBe(true);
+    const again = await withXaa(t.ctx, (c) => reconcileXaa(t.ctx, c));
+    expect([again.retargeted, again.recreated]).toStrictEqual([[], []]);
+  });
+
   it("oauth.revoke through the ingest seam removes the grant, marks the subscriptions; the next pass deletes them at X", async () => {
     const t = await setup();
     await t.signIn(ALICE, ["tweet.read", "users.read", "offline.access", "like.read"]);
     await t.subscribe("standard");
     const envelope: Envelope = {
       id: "oauth.revoke::5934540941047412905", event_key: "oauth.revoke:5934540941047412905", app: t.name, type: "oauth.revoke", format: "xaa",
-      activity: "oauth.revoke", object_key: `revoke:${ALICE}:29820954:2026-12-04T12:30:00+00:00`, for_user_id: null, created_at: "2026-12-04T12:30:00.000Z", received_at: "2026-12-04T12:30:01.000Z", delivery_id: "d1",
+      activity: "oauth.revoke", object_key: `revoke:${ALICE}:29820954:2026-12-04T12:30:00.000Z`,
+      for_user_id: null, created_at: "2026-12-04T12:30:00.000Z", received_at: "2026-12-04T12:30:01.000Z", delivery_id: "d1",
       event: { event_uuid: "5934540941047412905", filter: {}, event_type: "oauth.revoke", payload: { date_time: "2026-12-04T12:30:00+00:00", user_id: ALICE, app_id: "29820954" } },
     };
     await applyControlEvents(env, [envelope]);
@@ -252,8 +270,7 @@ describe("unsubscribe, reconcile, revoke", () => {
     t.clock.now = Date.parse("2026-12-04T13:00:00.000Z");
     await t.signIn(ALICE, ["tweet.read", "users.read", "offline.access"]);
     const envelope: Envelope = {
-      id: "oauth.revoke::1", event_key: "oauth.revoke:1", app: t.name, type: "oauth.revoke", format: "xaa",
-      activity: "oauth.revoke", object_key: `revoke:${ALICE}:1:2026-12-04T12:00:00+00:00`, for_user_id: null, created_at: null,
+      id: "oauth.revoke::1", event_key: "oauth.revoke:1", app: t.name, type: "oauth.revoke", format: "xaa", activity: "oauth.revoke", object_key: `revoke:${ALICE}:1:2026-12-04T12:00:00.000Z`, for_user_id: null, created_at: null,
       received_at: "2026-12-04T13:00:01.000Z", delivery_id: "d2",
       event: { event_uuid: "1", filter: {}, event_type: "oauth.revoke", payload: { date_time: "2026-12-04T12:00:00+00:00", user_id: ALICE, app_id: "1" } },
     };

@@ -108,6 +108,16 @@ export class FakeXaaX {
     if (req.method === "POST" && id === undefined) return this.create(auth, (await req.json()) as Record<string, unknown>);
     if (auth !== `Bearer ${this.bearer}`) return problem(401, "Unauthorized", "Unauthorized");
     if (req.method === "GET") return this.list(url);
+    if (req.method === "PUT" && id !== undefined) {
+      const sub = this.subs.get(id);
+      if (sub === undefined) return problem(404, "SubscriptionNotFound", `Subscription ${id} not found`, { reason: "SubscriptionNotFound" });
+      const body = (await req.json()) as { tag?: string; webhook_id?: string };
+      if (body.tag !== undefined) sub.tag = body.tag;
+      if (body.webhook_id !== undefined) sub.webhook_id = body.webhook_id;
+      sub.updated_at = "2026-12-04T13:00:00.000Z";
+      // The quickstart's shape: the subscription flat in data, the total in meta.
+      return Response.json({ data: sub, meta: { total_subscriptions: this.subs.size } });
+    }
     if (req.method === "DELETE" && id !== undefined) {
       if (!this.subs.delete(id)) return problem(404, "SubscriptionNotFound", `Subscription ${id} not found`, { reason: "SubscriptionNotFound" });
       return Response.json({ data: { deleted: true }, meta: { total_subscriptions: this.subs.size } });

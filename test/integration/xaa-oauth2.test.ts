@@ -36,10 +36,10 @@ async function setup() {
     (await admin.fetch(new Request(`https://edge.example/admin/apps/${name}${path}`, { method, headers: { ...ADMIN, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }), appEnv)) as Response;
   const invite = async (profile?: string) => (await (await adminCall("POST", "/invites", profile === undefined ? {} : { profile })).json()) as { url: string; profile: string; event_types: string[] };
   /** start?go=1: the redirect to X and the cookie binding this browser. */
-  const begin = async (url: string) => {
+  const begin = async (url: string, headers: Record<string, string> = {}) => {
     const u = new URL(url);
     u.searchParams.set("go", "1");
-    const res = await get(u.href);
+    const res = await get(u.href, headers);
     expect(res.status).toBe(302);
     return { location: res.headers.get("location")!, cookie: (res.headers.get("set-cookie") ?? "").split(";")[0]! };
   };
@@ -55,6 +55,8 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
 
     const page = await t.get(inv.url);
     expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(page.headers.get("referrer-policy")).toBe("no-referrer");
     const text = await page.text();
     for (const s of ["post.create</code> (public)", "like.create</code> (private: needs <code>like.read", "dm.sent</code> (private: needs <code>dm.read", "offline.access"]) expect(text).toContain(s);
 
@@ -183,7 +185,7 @@ describe("admin API for XAA profiles and users", () => {
     expect((await t.adminCall("POST", `/xaa/users/${ALICE}`, { profile: "bios" })).status).toBe(404);
   });
 
-  it("unsubscribe per type, then everything with forget=true; one subscription deleted by id", async () => {
+  it("unsubscribe per type; one subscription deleted by id; the users list follows", async () => {
     const t = await setup();
     await t.adminCall("POST", `/xaa/users/${ALICE}`, { profile: "standard" });
     await t.adminCall("POST", `/xaa/users/77`, { profile: "posts" });
@@ -193,8 +195,40 @@ describe("admin API for XAA profiles and users", () => {
     expect((await t.adminCall("DELETE", `/xaa/subscriptions/${bob!.subscription_id}`)).status).toBe(200);
     expect(t.x.subs.has(bob!.subscription_id)).toBe(false);
     expect((await t.adminCall("DELETE", "/xaa/subscriptions/123")).status).toBe(404);
-    const users = (await (await t.adminCall("GET", "/xaa/users")).json()) as { users: unknown[]; app_level: { event_type: string }[] };
+    const users = (await (await t.adminCall("GET", "/xaa/users")).json()) as { users: unknown[]; app_level: { event_type: string }[]; next_after: string | null };
     expect(users.app_level.map((a) => a.event_type)).toStrictEqual(["oauth.revoke"]);
+    // Both users' subscriptions are gone and neither has a grant: nobody is listed.
+    expect(users.users).toStrictEqual([]);
+    expect(users.next_after).toBeNull();
+  });
+
+  it("forget=true deletes every subscription and the OAuth 2.0 grant; it does not combine with types", async () => {
+    const t = await setup();
+    const { location, cookie } = await t.begin(`https://edge.example/oauth2/${t.name}/start?profile=standard`, ADMIN);
+    expect((await t.get(t.x.authorize(location, ALICE), { cookie })).status).toBe(200);
+    expect((await t.registry.listXaaSubscriptions(ALICE)).length).toBe(3);
+    expect((await t.adminCall("DELETE", `/xaa/users/${ALICE}?forget=true&types=post.create`)).status).toBe(400);
+    const out = (await (await t.adminCall("DELETE", `/xaa/users/${ALICE}?forget=true`)).json()) as { deleted: string[]; grant_removed: boolean };
+    expect(out.deleted).toHaveLength(3);
+    expect(out.grant_removed).toBe(true);
+    expect(await t.registry.getOAuth2Token(ALICE)).toBeNull();
+    expect((await t.adminCall("GET", `/xaa/users/${ALICE}`)).status).toBe(404);
+  });
+
+  it("users are listed a page at a time with next_after; a bad limit or cursor is a 400", async () => {
+    const t = await setup();
+    for (const id of ["101", "102", "103"]) await t.adminCall("POST", `/xaa/users/${id}`, { profile: "posts" });
+    const first = (await (await t.adminCall("GET", "/xaa/users?limit=2")).json()) as { users: { user_id: string; subscriptions: { event_type: string }[] }[]; next_after: string | null };
+    expect(first.users.map((u) => u.user_id)).toStrictEqual(["101", "102"]);
+    expect(first.users[0]!.subscriptions.map((s) => s.event_type)).toStrictEqual(["post.create"]);
+    expect(first.next_after).toBe("102");
+    const second = (await (await t.adminCall("GET", "/xaa/users?limit=2&after=102")).json()) as { users: { user_id: string }[]; next_after: string | null; app_level?: unknown };
+    expect(second.users.map((u) => u.user_id)).toStrictEqual(["103"]);
+    expect(second.next_after).toBeNull();
+    expect(second.app_level).toBeUndefined();
+    expect((await t.adminCall("GET", "/xaa/users?limit=0")).status).toBe(400);
+    expect((await t.adminCall("GET", "/xaa/users?limit=5000")).status).toBe(400);
+    expect((await t.adminCall("GET", "/xaa/users?after=abc")).status).toBe(400);
   });
 
   it("XAA routes on an AAA app are a 400 naming the flavour; hostile ids are 400s, not 500s", async () => {
