@@ -36,7 +36,7 @@ import { oauthMacKey, oauthVerifyKeys } from "../admin/invites.ts";
 import { INVITE_CLAIM_MS, INVITE_USED_KEEP_MS } from "./routes.ts";
 import { authorizeUrl, codeChallengeS256, defaultAuthorizeUrl, newCodeVerifier, newState } from "./pkce.ts";
 import { randomId, readInvite, sha256Hex, signValue, verifyValue } from "./signing.ts";
-import { errorResponseAsPage, pageCssResponse, pageHtml } from "./pages.ts";
+import { errorResponseAsPage, pageHtml } from "./pages.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
 
@@ -231,7 +231,6 @@ export function createOAuth2Router(deps: ControlDeps = defaultDeps) {
     finally: [(res: Response) => withHeaders(res, OAUTH_PAGE_HEADERS)],
   });
   router
-    .get("/:app/page.css", () => pageCssResponse())
     .get("/:app/start", perApp(start))
     .get("/:app/callback", perApp(callback))
     .all("*", () => errorResponseAsPage(notFound()));

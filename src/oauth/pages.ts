@@ -3,22 +3,19 @@
  * styled page with a plain-language message instead of the JSON the admin API speaks. Pure text
  * builders (no env, no fetch); routes.ts renders them.
  *
- * Everything interpolated is escaped. The style is a stylesheet from this origin
- * (`/oauth/:app/page.css`, linked relatively as `page.css` from `/oauth/:app/start` and
- * `/callback`, and the same under `/oauth2/`; OAUTH_PAGE_CSS), not inline, so the pages work
- * under a CSP of `default-src 'none'; style-src 'self'`. No script at all.
+ * Everything interpolated is escaped. The style is one `<style>` element in the page (the pages'
+ * CSP, http/security-headers.ts, allows inline style and nothing from anywhere, no script at
+ * all), light and dark from the system setting.
  *
  * End users cannot fix operator problems: messages say what happened and who can fix it, never
  * an internal detail (X's raw message, a setting name) beyond a request reference for support.
  */
 
-/** Relative: every page is served from `/oauth/:app/<step>`, and `/oauth/:app/page.css` serves the sheet. */
-export const OAUTH_PAGE_CSS_PATH = "page.css";
-
 /** Plain-language messages by error code (our HttpError codes and X's error kinds). */
 const MESSAGES: Readonly<Record<string, { title: string; text: string }>> = {
+  invite_used: { title: "This invite was already used", text: "Each invite link works once, and this one has been used (or a sign-in with it is still in progress). Ask the person who sent it for a new one." },
+  oauth2_not_configured: { title: "Signing in is not available yet", text: "This service is not yet set up for this kind of sign-in. Please let the person who invited you know." },
   invite_required: { title: "This link needs an invitation", text: "Signing in here needs a valid invite link. It may have expired or been mistyped: ask the person who sent it for a new one." },
-  invite_used: { title: "This invite was already used", text: "This invite link has already been used (or a sign-in with it is in progress in another window). Finish that sign-in, or ask the person who sent the link for a new one." },
   unknown_app: { title: "Nothing to sign in to here", text: "There is no sign-in page at this address. Check the link you were given, or ask for a new one." },
   not_found: { title: "Page not found", text: "There is no page at this address. Check the link you were given, or ask for a new one." },
   method_not_allowed: { title: "Page not found", text: "There is no page at this address. Check the link you were given, or ask for a new one." },
@@ -31,7 +28,6 @@ const MESSAGES: Readonly<Record<string, { title: string; text: string }>> = {
   user_not_permitted: { title: "X did not allow the subscription", text: "X did not allow this service to receive your account's activity. If you denied a permission on X, open your invite link again and allow it." },
   too_many_resources: { title: "No room for another account", text: "This service has reached X's limit on subscribed accounts. Please let the person who invited you know." },
   network: { title: "X could not be reached", text: "This service could not reach X just now. Please try again in a few minutes." },
-  oauth2_not_configured: { title: "Signing in is not available yet", text: "This service is not yet set up for this kind of sign-in. Please let the person who invited you know." },
   internal: { title: "Something went wrong", text: "Something went wrong on our side and nothing was changed. Please try again; if it keeps happening, let the person who invited you know." },
 };
 const FALLBACK = { title: "Signing in did not finish", text: "Something stopped the sign-in and nothing was subscribed. Please open your invite link again; if it keeps happening, let the person who invited you know." };
@@ -51,7 +47,7 @@ export function pageHtml(title: string, tone: "ok" | "bad", body: string): strin
 <meta name="color-scheme" content="light dark">
 <title>${escapeHtml(title)}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="${OAUTH_PAGE_CSS_PATH}">
+<style>${OAUTH_PAGE_CSS}</style>
 </head>
 <body>
 <main class="${tone}">
@@ -119,9 +115,4 @@ export async function errorResponseAsPage(res: Response): Promise<Response> {
   headers.set("content-type", "text/html; charset=utf-8");
   headers.set("cache-control", "no-store");
   return new Response(errorPage(code, detail, reference), { status: res.status, headers });
-}
-
-/** GET <router>/:app/page.css: the pages' stylesheet. */
-export function pageCssResponse(): Response {
-  return new Response(OAUTH_PAGE_CSS, { headers: { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=3600", "x-content-type-options": "nosniff" } });
 }

@@ -28,7 +28,7 @@ import { oauthMacKey, oauthVerifyKeys } from "../admin/invites.ts";
 import { webhookIdOrCurrent } from "../admin/webhooks.ts";
 import { openWithKeys, sealToken, TokenSealError } from "../state/token-seal.ts";
 import { COOKIE_PURPOSE, randomId, readInvite, sha256Hex, signValue, verifyValue } from "./signing.ts";
-import { errorResponseAsPage, pageCssResponse, successPage } from "./pages.ts";
+import { errorResponseAsPage, successPage } from "./pages.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
 
@@ -175,12 +175,12 @@ export function createOAuthRouter(deps: ControlDeps = defaultDeps) {
   };
   const router = Router<IRequest, Args>({
     base: "/oauth",
+    // Errors are pages with a plain-language message for end users (pages.ts), never JSON.
     catch: (err: unknown, req: IRequest) => errorResponseAsPage(err instanceof XApiError ? xErrorResponse(err, deps.now()) : toErrorResponse(err, req)),
     // Every answer, page or error, redirect or 404, gets the page security headers.
     finally: [(res: Response) => withHeaders(res, OAUTH_PAGE_HEADERS)],
   });
   router
-    .get("/:app/page.css", () => pageCssResponse())
     .get("/:app/start", perApp(start))
     .get("/:app/callback", perApp(callback))
     .all("*", () => errorResponseAsPage(notFound()));

@@ -346,7 +346,7 @@ describe("the dashboard in Chromium", () => {
       const again = await page.goto(url);
       expect(again?.status()).toBe(403);
       expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("This invite was already used");
-      expect(await page.locator("main").textContent()).toContain("This invite link has already been used");
+      expect(await page.locator("main").textContent()).toContain("Ask the person who sent it for a new one.");
       // Chromium logs each error status of a page it loads (our two 403 pages) as a console error: those two and nothing else.
       const statusLines = problems.consoleErrors.filter((e) => /^Failed to load resource: the server responded with a status of 403\b/.test(e));
       expect(statusLines).toHaveLength(2);
