@@ -15,7 +15,7 @@ const DEFAULT_SILENT_HOURS = 24;
 /** The tier cap X reported on the last "Count at X" (per app, this tab only). */
 const tierCaps = new Map();
 
-/** The refusals GET /admin/apps reports (signature_failures), in words; null when none. */
+/** The refusals the apps call reports (signature_failures), in words; null when none. */
 function refusalsText(s) {
   if (!s || typeof s !== "object") return null;
   const reasons = Object.entries(s.by_reason || {}).filter(([, n]) => n > 0).map(([k, n]) => k.replace(/_/g, " ") + " " + n).join(", ");
