@@ -3,7 +3,7 @@
  * verbatim (serialised into app.js) and builds every URL from it, so the integration test can
  * check each entry against the real admin router instead of grepping the script for paths.
  *
- * `:app`, `:id` and `:user` are filled in by the script (encodeURIComponent); list queries such
+ * `:app`, `:id`, `:user` and `:name` are filled in by the script (encodeURIComponent); list queries such
  * as `limit` and `cursor` are appended to the path. Calls that reach X (marked `callsX`) are only
  * made when the operator presses a button, never on page load or on the auto-refresh, so leaving
  * the page open does not spend X's rate limits.
@@ -11,7 +11,7 @@
 
 export interface AdminCall {
   method: "GET" | "POST" | "PUT" | "DELETE";
-  /** Path under the Worker's origin; may hold `:app` / `:id` / `:user` and a fixed query. */
+  /** Path under the Worker's origin; may hold `:app` / `:id` / `:user` / `:name` and a fixed query. */
   path: string;
   /** The call reaches X's API (rate-limited): made on an explicit click only. */
   callsX: boolean;
@@ -46,6 +46,12 @@ export const DASHBOARD_ADMIN_CALLS = {
   unsubscribe: { method: "DELETE", path: "/admin/apps/:app/subscriptions/:user", callsX: true },
   /** A signed, expiring Sign in with X link for a user (body `{"ttl_seconds"}` optional). */
   invite: { method: "POST", path: "/admin/apps/:app/invites", callsX: false },
+  /** XAA apps: tier, cap, subscription counts against it, and the profiles. */
+  xaa: { method: "GET", path: "/admin/apps/:app/xaa", callsX: false },
+  /** Create or replace an admin-made XAA profile (body `{event_types, direction?, tag?}`). */
+  putProfile: { method: "PUT", path: "/admin/apps/:app/xaa/profiles/:name", callsX: false },
+  /** Delete an admin-made XAA profile. */
+  deleteProfile: { method: "DELETE", path: "/admin/apps/:app/xaa/profiles/:name", callsX: false },
   /** Replay jobs, the open job and the delivery gaps. */
   replay: { method: "GET", path: "/admin/apps/:app/replay", callsX: false },
   /** Request a Replay job at X for a window (body `{"from", "to"}`, ISO 8601). */

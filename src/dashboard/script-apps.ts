@@ -115,8 +115,45 @@ function subscriptionsPanel(a) {
     out);
 }
 
+/** XAA apps: subscriptions against the tier cap, and the profiles (event types a user is subscribed to). */
+function profilesPanel(a) {
+  const out = outBox(a.app + ":profiles");
+  const name = kept(a.app + ":pname", () => el("input", { type: "text", autocomplete: "off", spellcheck: "false", placeholder: "e.g. standard" }));
+  const types = kept(a.app + ":ptypes", () => el("input", { type: "text", autocomplete: "off", spellcheck: "false", placeholder: "post.create, like.create, dm.received" }));
+  const direction = kept(a.app + ":pdir", () => el("select", null, el("option", { value: "", text: "both / none" }), el("option", { value: "inbound", text: "inbound" }), el("option", { value: "outbound", text: "outbound" })));
+  const tag = kept(a.app + ":ptag", () => el("input", { type: "text", autocomplete: "off", placeholder: "optional" }));
+  const body = asyncBox(async () => {
+    const x = await api("xaa", { app: a.app });
+    tierCaps.set(a.app, x.cap);
+    return [
+      kv([["Tier", x.tier], ["Subscriptions", x.counts.total + " of " + x.cap + " (" + x.counts.remaining + " left)"], ["Users", x.counts.users], ["Lost at X", x.counts.lost_at_x]]),
+      table(x.profiles, [["Profile", (p) => el("strong", { text: p.name })], ["Event types", (p) => p.event_types.join(", ")], ["Direction", "direction"], ["Tag", "tag"], ["From", "source"],
+        ["", (p) => p.source === "admin" ? actionButton("Delete", async () => {
+          if (!confirm("Delete profile " + p.name + "? Users already subscribed keep their subscriptions.")) return;
+          await runAction(out, "Deleting...", () => api("deleteProfile", { app: a.app, name: p.name }), () => "profile " + p.name + " deleted.").then(afterAction);
+        }, "danger") : el("span", { class: "muted", text: "set in APPS" })]],
+        "No profile yet: add one below (or in APPS xaa_profiles).", "XAA profiles of " + a.app),
+    ];
+  });
+  return el("section", { class: "panel" },
+    el("h3", { text: "XAA subscription profiles" }),
+    body,
+    el("form", { class: "inline-form", "aria-label": "Save an XAA profile for " + a.app, onsubmit: () => {
+      const spec = { event_types: types.value.split(/[\s,]+/).filter((t) => t) };
+      if (direction.value) spec.direction = direction.value;
+      if (tag.value.trim()) spec.tag = tag.value.trim();
+      runAction(out, "Saving...", () => api("putProfile", { app: a.app, name: name.value.trim() }, null, spec),
+        (r) => "profile " + r.name + " saved: " + r.event_types.join(", ") + ". Invite users with it below.").then(afterAction);
+    } },
+      el("h4", { text: "Add or change a profile" }),
+      el("div", { class: "actions" }, field("Name", name), field("Event types", types, "XAA event types, separated by commas"), field("Direction", direction), field("Tag", tag),
+        el("button", { type: "submit", text: "Save profile" }))),
+    out);
+}
+
 function invitePanel(a) {
   const box = outBox(a.app + ":invite");
+  const profile = a.flavour === "xaa" ? kept(a.app + ":iprofile", () => el("input", { type: "text", autocomplete: "off", spellcheck: "false", placeholder: "needed with several profiles" })) : null;
   const days = kept(a.app + ":days", () => {
     const d = el("select", null, [[1, "1 day"], [7, "7 days"], [30, "30 days"]].map(([n, t]) => el("option", { value: n, text: t })));
     d.value = "7";
@@ -125,10 +162,12 @@ function invitePanel(a) {
   return el("div", { class: "invite" },
     el("h4", { text: "Invite a user" }),
     el("p", { class: "hint", text: "A signed, single-use link: the user opens it, signs in with X, and is subscribed. Send it privately." }),
-    el("div", { class: "actions" }, field("Valid for", days),
+    el("div", { class: "actions" }, field("Valid for", days), profile ? field("Profile (XAA)", profile) : null,
       actionButton("Create invite link", async () => {
-        const r = await runAction(box, "Creating...", () => api("invite", { app: a.app }, null, { ttl_seconds: Number(days.value) * 86400 }),
-          (r) => "invite created, valid until " + r.expires_at + ".");
+        const req = { ttl_seconds: Number(days.value) * 86400 };
+        if (profile && profile.value.trim()) req.profile = profile.value.trim();
+        const r = await runAction(box, "Creating...", () => api("invite", { app: a.app }, null, req),
+          (r) => "invite created, valid until " + r.expires_at + (r.profile ? ", for profile " + r.profile + " (" + r.event_types.join(", ") + ")" : "") + ".");
         if (!r) return;
         const link = el("input", { type: "text", readonly: true, value: r.url, "aria-label": "Invite link", class: "link-box" });
         const copied = el("span", { class: "muted", role: "status" });
@@ -196,6 +235,7 @@ function appPanel(a, status) {
       ["Last delivery from X", when(a.last_delivery_at)], ["Last event created", when(a.last_event_created_at)]]),
     webhookPanel(a),
     subscriptionsPanel(a),
+    a.flavour === "xaa" ? profilesPanel(a) : null,
     replayPanel(a),
     el("section", { class: "panel" }, el("h3", { text: "Dead letters" }), asyncBox(async () => {
       const page = await api("appDeadLetters", { app: a.app }, { limit: 1 });

@@ -118,7 +118,7 @@ class ApiError extends Error {
 }
 function token() { return sessionStorage.getItem(TOKEN_KEY); }
 function pathFor(name, params, query) {
-  const path = API[name].path.replace(/:(app|id|user)\b/g, (_, k) => encodeURIComponent(String(params[k])));
+  const path = API[name].path.replace(/:(app|id|user|name)\b/g, (_, k) => encodeURIComponent(String(params[k])));
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(query || {})) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
   const s = q.toString();

@@ -36,6 +36,7 @@ import { oauthMacKey, oauthVerifyKeys } from "../admin/invites.ts";
 import { INVITE_CLAIM_MS, INVITE_USED_KEEP_MS } from "./routes.ts";
 import { authorizeUrl, codeChallengeS256, defaultAuthorizeUrl, newCodeVerifier, newState } from "./pkce.ts";
 import { randomId, readInvite, sha256Hex, signValue, verifyValue } from "./signing.ts";
+import { errorResponseAsPage, pageHtml } from "./pages.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
 
@@ -61,7 +62,7 @@ function escapeHtml(s: string): string {
 }
 
 function html(title: string, body: string, headers: Record<string, string> = {}): Response {
-  return new Response(`<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><h1>${escapeHtml(title)}</h1>${body}`, {
+  return new Response(pageHtml(title, "ok", body), {
     status: 200,
     headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...headers },
   });
@@ -223,7 +224,8 @@ export function createOAuth2Router(deps: ControlDeps = defaultDeps) {
   };
   const router = Router<IRequest, Args>({
     base: "/oauth2",
-    catch: (err: unknown, req: IRequest) => (err instanceof XApiError ? xErrorResponse(err, deps.now()) : toErrorResponse(err, req)),
+    // Errors are pages with a plain-language message for end users (pages.ts), never JSON.
+    catch: (err: unknown, req: IRequest) => errorResponseAsPage(err instanceof XApiError ? xErrorResponse(err, deps.now()) : toErrorResponse(err, req)),
     // The same page headers as the OAuth 1.0a flow: no script, no framing, no Referer (the
     // callback URL carries the code and state).
     finally: [(res: Response) => withHeaders(res, OAUTH_PAGE_HEADERS)],
@@ -231,7 +233,7 @@ export function createOAuth2Router(deps: ControlDeps = defaultDeps) {
   router
     .get("/:app/start", perApp(start))
     .get("/:app/callback", perApp(callback))
-    .all("*", () => notFound());
+    .all("*", () => errorResponseAsPage(notFound()));
   return router;
 }
 

@@ -3,22 +3,19 @@
  * styled page with a plain-language message instead of the JSON the admin API speaks. Pure text
  * builders (no env, no fetch); routes.ts renders them.
  *
- * Everything interpolated is escaped. The style is a stylesheet from this origin
- * (`/oauth/:app/page.css`, linked relatively as `page.css` from `/oauth/:app/start` and
- * `/callback`; OAUTH_PAGE_CSS), not inline, so the pages work under a CSP of
- * `default-src 'none'; style-src 'self'`. No script at all.
+ * Everything interpolated is escaped. The style is one `<style>` element in the page (the pages'
+ * CSP, http/security-headers.ts, allows inline style and nothing from anywhere, no script at
+ * all), light and dark from the system setting.
  *
  * End users cannot fix operator problems: messages say what happened and who can fix it, never
  * an internal detail (X's raw message, a setting name) beyond a request reference for support.
  */
 
-/** Relative: every page is served from `/oauth/:app/<step>`, and `/oauth/:app/page.css` serves the sheet. */
-export const OAUTH_PAGE_CSS_PATH = "page.css";
-
 /** Plain-language messages by error code (our HttpError codes and X's error kinds). */
 const MESSAGES: Readonly<Record<string, { title: string; text: string }>> = {
+  invite_used: { title: "This invite was already used", text: "Each invite link works once, and this one has been used (or a sign-in with it is still in progress). Ask the person who sent it for a new one." },
+  oauth2_not_configured: { title: "Signing in is not available yet", text: "This service is not yet set up for this kind of sign-in. Please let the person who invited you know." },
   invite_required: { title: "This link needs an invitation", text: "Signing in here needs a valid invite link. It may have expired or been mistyped: ask the person who sent it for a new one." },
-  invite_used: { title: "This invite was already used", text: "This invite link has already been used (or a sign-in with it is in progress in another window). Finish that sign-in, or ask the person who sent the link for a new one." },
   unknown_app: { title: "Nothing to sign in to here", text: "There is no sign-in page at this address. Check the link you were given, or ask for a new one." },
   not_found: { title: "Page not found", text: "There is no page at this address. Check the link you were given, or ask for a new one." },
   method_not_allowed: { title: "Page not found", text: "There is no page at this address. Check the link you were given, or ask for a new one." },
@@ -39,7 +36,8 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-function shell(title: string, tone: "ok" | "bad", body: string): string {
+/** A whole page: `title` is text (escaped here), `body` is HTML the caller escaped. */
+export function pageHtml(title: string, tone: "ok" | "bad", body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -49,7 +47,7 @@ function shell(title: string, tone: "ok" | "bad", body: string): string {
 <meta name="color-scheme" content="light dark">
 <title>${escapeHtml(title)}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="${OAUTH_PAGE_CSS_PATH}">
+<style>${OAUTH_PAGE_CSS}</style>
 </head>
 <body>
 <main class="${tone}">
@@ -64,7 +62,7 @@ ${body}
 
 /** The page after a successful sign-in and subscription. */
 export function successPage(screenName: string, app: string): string {
-  return shell(`@${screenName} is subscribed`, "ok",
+  return pageHtml(`@${screenName} is subscribed`, "ok",
     `<p>Your account <strong>@${escapeHtml(screenName)}</strong> is now subscribed: its activity reaches <strong>${escapeHtml(app)}</strong>.</p>
 <p class="hint">You can close this page. To stop, revoke the app's access in X's settings (Security and account access, Apps and sessions).</p>`);
 }
@@ -79,7 +77,7 @@ export function errorPage(code: string, detail: string | null, reference: string
   const refused = code === "oauth_refused" && detail !== null;
   const m = known ?? (refused ? { title: "Signing in did not finish", text: detail } : FALLBACK);
   const ref = reference === null ? "" : `\n<p class="hint">Reference for support: <code>${escapeHtml(reference)}</code></p>`;
-  return shell(m.title, "bad", `<p>${escapeHtml(m.text)}</p>${ref}`);
+  return pageHtml(m.title, "bad", `<p>${escapeHtml(m.text)}</p>${ref}`);
 }
 
 export const OAUTH_PAGE_CSS = `:root { color-scheme: light dark; font: 17px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -95,3 +93,26 @@ p { margin: .6rem 0; }
 .hint { color: var(--muted); font-size: .92rem; }
 code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .88em; overflow-wrap: anywhere; }
 `;
+
+/**
+ * An error answer (the JSON `{error: {code, message, request_id?}}` the shared error mapping
+ * makes) as the page an end user sees: same status and headers (Retry-After), the body a page
+ * with the plain-language message for its code, never the JSON.
+ */
+export async function errorResponseAsPage(res: Response): Promise<Response> {
+  let code = "internal";
+  let detail: string | null = null;
+  let reference: string | null = null;
+  try {
+    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown; request_id?: unknown } };
+    if (typeof body.error?.code === "string") code = body.error.code;
+    if (typeof body.error?.message === "string") detail = body.error.message;
+    if (typeof body.error?.request_id === "string") reference = body.error.request_id;
+  } catch {
+    // Not JSON: the generic message.
+  }
+  const headers = new Headers(res.headers);
+  headers.set("content-type", "text/html; charset=utf-8");
+  headers.set("cache-control", "no-store");
+  return new Response(errorPage(code, detail, reference), { status: res.status, headers });
+}

@@ -28,7 +28,7 @@ import { oauthMacKey, oauthVerifyKeys } from "../admin/invites.ts";
 import { webhookIdOrCurrent } from "../admin/webhooks.ts";
 import { openWithKeys, sealToken, TokenSealError } from "../state/token-seal.ts";
 import { COOKIE_PURPOSE, randomId, readInvite, sha256Hex, signValue, verifyValue } from "./signing.ts";
-import { errorPage, OAUTH_PAGE_CSS, successPage } from "./pages.ts";
+import { errorResponseAsPage, successPage } from "./pages.ts";
 
 type Args = [env: Env, ctx: ExecutionContext];
 
@@ -168,30 +168,6 @@ async function completeSignIn(c: AppContext, req: IRequest, oauthToken: string, 
   });
 }
 
-/**
- * An error answer as the page an end user sees: same status and headers (Retry-After), the body
- * a styled page with a plain-language message for its code (pages.ts), never the JSON.
- */
-async function asPage(res: Response): Promise<Response> {
-  let code = "internal";
-  let detail: string | null = null;
-  let reference: string | null = null;
-  try {
-    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown; request_id?: unknown } };
-    if (typeof body.error?.code === "string") code = body.error.code;
-    if (typeof body.error?.message === "string") detail = body.error.message;
-    if (typeof body.error?.request_id === "string") reference = body.error.request_id;
-  } catch {
-    // Not JSON: the generic message.
-  }
-  const headers = new Headers(res.headers);
-  headers.set("content-type", "text/html; charset=utf-8");
-  headers.set("cache-control", "no-store");
-  return new Response(errorPage(code, detail, reference), { status: res.status, headers });
-}
-
-const CSS_HEADERS = { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=3600", "x-content-type-options": "nosniff" };
-
 export function createOAuthRouter(deps: ControlDeps = defaultDeps) {
   const perApp = (h: (c: AppContext, req: IRequest) => Promise<Response>) => (req: IRequest, env: Env) => {
     const config = configFrom(env);
@@ -199,15 +175,15 @@ export function createOAuthRouter(deps: ControlDeps = defaultDeps) {
   };
   const router = Router<IRequest, Args>({
     base: "/oauth",
-    catch: (err: unknown, req: IRequest) => asPage(err instanceof XApiError ? xErrorResponse(err, deps.now()) : toErrorResponse(err, req)),
+    // Errors are pages with a plain-language message for end users (pages.ts), never JSON.
+    catch: (err: unknown, req: IRequest) => errorResponseAsPage(err instanceof XApiError ? xErrorResponse(err, deps.now()) : toErrorResponse(err, req)),
     // Every answer, page or error, redirect or 404, gets the page security headers.
     finally: [(res: Response) => withHeaders(res, OAUTH_PAGE_HEADERS)],
   });
   router
-    .get("/:app/page.css", () => new Response(OAUTH_PAGE_CSS, { headers: CSS_HEADERS }))
     .get("/:app/start", perApp(start))
     .get("/:app/callback", perApp(callback))
-    .all("*", () => asPage(notFound()));
+    .all("*", () => errorResponseAsPage(notFound()));
   return router;
 }
 

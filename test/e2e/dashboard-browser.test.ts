@@ -20,8 +20,12 @@ Object.assign(process.env, { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND
 
 const { alice, bob } = DEMO_USERS;
 const DM_TEXT = "the secret DM text 4242";
-const X_APPS = emulatorApps();
-const APPS = ["default", "legacy"] as const;
+/** Markup in a post: the page must show it as text (no element made, no script run). */
+const HOSTILE = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`;
+/** An XAA app added to the emulator's demo world (its profiles are managed from the page). */
+const XAA_APP = { name: "x-activity", flavour: "xaa" as const };
+const X_APPS = emulatorApps([XAA_APP]);
+const APPS = ["default", "legacy", "x-activity"] as const;
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 let stack: Stack;
@@ -41,6 +45,7 @@ beforeAll(async () => {
   stack = await startStack({
     vars: { APPS: JSON.stringify(apps.map((a) => ({ name: a.name, flavour: a.flavour }))) },
     secrets: emulatorAppSecrets(apps),
+    emulator: { apps: [XAA_APP] },
   });
   // "default" is registered with two users; "legacy" is left for the page to register.
   await registerAndSubscribe(stack, stack.webhookUrl("default"), [alice, bob], "default");
@@ -53,7 +58,7 @@ beforeAll(async () => {
   // An envelope the forward destination refuses for good (410): dead-lettered with its original.
   stack.sink.respondWith(410);
   await stack.emulator.emit({ type: "tweet", user_id: alice.id, text: "refused by the destination" });
-  await stack.emulator.emit({ type: "tweet", user_id: alice.id, text: "refused again" });
+  await stack.emulator.emit({ type: "tweet", user_id: alice.id, text: `refused again ${HOSTILE}` });
   await stack.sink.waitFor((r) => r.body.includes("refused"), 2);
   stack.sink.respondWith(null);
   for (;;) {
@@ -115,6 +120,10 @@ describe("the dashboard in Chromium", () => {
         expect(tail).toContain("tweet_create_events");
         expect(tail).toContain("hello from the browser test");
         expect(tail).not.toContain(DM_TEXT);
+        // Markup from a post is text on the page: shown, never made into elements or run.
+        expect(tail).toContain(HOSTILE);
+        expect(await page.locator("#console img, #console script").count()).toBe(0);
+        expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
         // Pipeline and dead letters.
         await page.locator("#pipeline table").waitFor();
         await page.locator("#letters table").waitFor();
@@ -132,7 +141,7 @@ describe("the dashboard in Chromium", () => {
         await ctx.close();
       }
     }
-  });
+  }, 240_000);
 
   it("asks for the token and calls nothing before it; a wrong token is refused and asked again", async () => {
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -176,7 +185,7 @@ describe("the dashboard in Chromium", () => {
     await ctx.close();
   });
 
-  it("acts from the page: register, re-check, revalidate, invite, unsubscribe, subscribe, Replay; each shows what X answered and changes the real stores", async () => {
+  it("acts from the page: register, re-check, revalidate, invite, unsubscribe, subscribe, Replay, redrive, purge; each shows what X answered and changes the real stores", async () => {
     const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     const { page, problems } = await openDashboard(ctx);
 
@@ -249,6 +258,22 @@ describe("the dashboard in Chromium", () => {
     const jobs = (await adminJson<{ jobs: { job_id: string; requested_by: string }[] }>("/admin/apps/default/replay")).jobs;
     expect(jobs).toEqual([expect.objectContaining({ requested_by: "admin" })]);
 
+    // XAA profiles: save one from the page, see it in the store, delete it.
+    await page.getByRole("button", { name: "Details and actions for x-activity" }).click();
+    const xaa = page.locator("#app-x-activity");
+    const profileForm = xaa.getByRole("form", { name: "Save an XAA profile for x-activity" });
+    await profileForm.getByLabel("Name").fill("standard");
+    await profileForm.getByLabel("Event types").fill("post.create, like.create");
+    await profileForm.getByLabel("Direction").selectOption("inbound");
+    await profileForm.getByRole("button", { name: "Save profile" }).click();
+    await eventually(() => xaa.locator(".out-profiles .result").textContent()).toContain("profile standard saved: post.create, like.create");
+    const profiles = await adminJson<{ profiles: { name: string; event_types: string[]; direction?: string; source: string }[] }>("/admin/apps/x-activity/xaa/profiles");
+    expect(profiles.profiles).toEqual([expect.objectContaining({ name: "standard", event_types: ["post.create", "like.create"], direction: "inbound", source: "admin" })]);
+    await eventually(() => xaa.locator("table", { hasText: "standard" }).count()).toBe(1);
+    await xaa.locator("tr", { hasText: "standard" }).getByRole("button", { name: "Delete" }).click();
+    await eventually(() => xaa.locator(".out-profiles .result").textContent()).toContain("profile standard deleted");
+    expect((await adminJson<{ profiles: unknown[] }>("/admin/apps/x-activity/xaa/profiles")).profiles).toEqual([]);
+
     // Compare with X: what X lists, in words.
     await app.locator(".panel").first().getByRole("button", { name: "Compare with X" }).click();
     await eventually(() => app.locator(".out-webhook .result").textContent()).toMatch(/X lists \S+ \(.*\/webhooks\/default, valid\)/);
@@ -259,7 +284,7 @@ describe("the dashboard in Chromium", () => {
     const letters = page.locator("#letters");
     await letters.getByRole("button", { name: "Show" }).first().click();
     // The forwarded envelope is shown as JSON, not as an escaped string.
-    await eventually(() => letters.locator("pre").textContent()).toMatch(/"text": "refused (by the destination|again)"/);
+    await eventually(() => letters.locator("pre").textContent()).toMatch(/"text": "refused (by the destination"|again <img)/);
     expect(await letters.locator("pre").textContent()).toMatch(/"json": \{\n/);
     const refusedBefore = stack.sink.received.filter((r) => r.body.includes("refused")).length;
     await letters.locator("tbody input[type=checkbox]").first().check();
@@ -280,7 +305,7 @@ describe("the dashboard in Chromium", () => {
     expect(await page.locator("#pipeline, #overview, #tail, #apps, #charts, #letters").evaluateAll((els) => els.map((e) => e.childElementCount))).toEqual([0, 0, 0, 0, 0, 0]);
     expectClean(problems);
     await ctx.close();
-  });
+  }, 120_000);
 
   it("Sign in with X in the browser: a refused start and a completed sign-in are styled pages, never JSON", async () => {
     for (const [width, height] of [[1400, 900], [390, 844]] as const) {
@@ -311,7 +336,7 @@ describe("the dashboard in Chromium", () => {
       const again = await page.goto(url);
       expect(again?.status()).toBe(403);
       expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("This invite was already used");
-      expect(await page.locator("main").textContent()).toContain("This invite link has already been used");
+      expect(await page.locator("main").textContent()).toContain("Ask the person who sent it for a new one.");
       // Chromium logs each error status of a page it loads (our two 403 pages) as a console error: those two and nothing else.
       const statusLines = problems.consoleErrors.filter((e) => /^Failed to load resource: the server responded with a status of 403\b/.test(e));
       expect(statusLines).toHaveLength(2);
@@ -340,5 +365,18 @@ describe("the dashboard in Chromium", () => {
         await ctx.close();
       }
     }
-  });
+    // The Sign in with X page too, light and dark.
+    for (const scheme of ["light", "dark"] as const) {
+      const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: scheme, bypassCSP: true });
+      const page = await ctx.newPage();
+      await page.goto(`${stack.workerUrl}/oauth/default/start`);
+      await page.addScriptTag({ content: AXE_SOURCE });
+      const result = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: { id: string; impact: string }[] }> } }).axe;
+        return axe.run(document, { resultTypes: ["violations"] });
+      });
+      expect(result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id), `oauth ${scheme}`).toEqual([]);
+      await ctx.close();
+    }
+  }, 240_000);
 });

@@ -92,7 +92,7 @@ describe("Sign in with X", () => {
     expect(during.status).toBe(403);
     // An end user's page, not the admin API's JSON.
     expect(during.headers.get("content-type")).toBe("text/html; charset=utf-8");
-    expect(await during.text()).toContain("already been used");
+    expect(await during.text()).toContain("This invite was already used");
     expect((await oauth(first.callback, { cookie: first.cookie })).status).toBe(200);
     const after = await oauth(`/oauth/${app}/start?invite=${encodeURIComponent(token)}`);
     expect(after.status).toBe(403);

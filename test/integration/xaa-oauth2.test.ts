@@ -105,7 +105,8 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
     const first = await t.begin(inv.url);
     const held = await t.get(go(inv.url));
     expect(held.status).toBe(403);
-    expect(((await held.json()) as { error: { code: string } }).error.code).toBe("invite_used");
+    // End users get a page in words (src/oauth/pages.ts), not JSON.
+    expect(await held.text()).toContain("This invite was already used");
     // Denied on X: the claim is released and the invite can start again.
     const state = new URL(first.location).searchParams.get("state")!;
     expect((await t.get(`https://edge.example/oauth2/${t.name}/callback?error=access_denied&state=${state}`, { cookie: first.cookie })).status).toBe(400);
@@ -113,7 +114,7 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
     expect((await t.get(t.x.authorize(again.location, ALICE), { cookie: again.cookie })).status).toBe(200);
     const used = await t.get(go(inv.url));
     expect(used.status).toBe(403);
-    expect(((await used.json()) as { error: { code: string } }).error.code).toBe("invite_used");
+    expect(await used.text()).toContain("This invite was already used");
     expect(await t.registry.getOAuth2Token("42")).toBeNull();
   });
 
@@ -125,7 +126,7 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
     expect((await t.get(back)).status).toBe(400);
     const res = await t.get(back, { cookie: other.cookie });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("oauth_refused");
+    expect(await res.text()).toContain("<h1>Signing in did not finish</h1>");
     expect(await t.registry.getOAuth2Token(ALICE)).toBeNull();
     // Nothing was spent: the browser that started it still completes the sign-in.
     expect((await t.get(back, { cookie: mine.cookie })).status).toBe(200);
@@ -140,7 +141,7 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
     tampered.searchParams.set("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     const res = await t.get(t.x.authorize(tampered.href, ALICE), { cookie });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+    expect(await res.text()).toContain("<h1>Signing in did not finish</h1>");
     expect(await t.registry.getOAuth2Token(ALICE)).toBeNull();
     expect(await t.registry.listXaaSubscriptions(ALICE)).toStrictEqual([]);
   });
@@ -152,7 +153,7 @@ describe("Sign in with X over OAuth 2.0 (XAA)", () => {
     const state = new URL(location).searchParams.get("state")!;
     const res = await t.get(`https://edge.example/oauth2/${t.name}/callback?error=access_denied&state=${state}`, { cookie });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("not granted");
+    expect(await res.text()).toContain("not granted");
     expect(await t.registry.takeOAuth2Request(state, "0".repeat(64), Date.now())).toBe("missing");
   });
 

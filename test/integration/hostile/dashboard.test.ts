@@ -1,7 +1,8 @@
 /**
  * Hostile input on the dashboard surface (/dashboard/*, and the admin data it renders), through
  * the Worker. Rendering hostile values in the page's script is exercised end to end in
- * test/e2e/dashboard-script.test.ts (the real script over a fake DOM); this file holds what the
+ * test/e2e/dashboard-browser.test.ts (real Chromium, a post carrying markup in the live tail and
+ * the dead letters, no script run, no CSP violation); this file holds what the
  * Worker itself promises. Extend it when the dashboard changes.
  */
 import { env, exports } from "cloudflare:workers";

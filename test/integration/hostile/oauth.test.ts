@@ -104,7 +104,7 @@ describe("an invite is marked used when it starts a flow, released if the flow f
     for (let i = 0; i < 3; i++) {
       const res = await start(withInvite(token));
       expect(res.status).toBe(403);
-      expect(await res.text()).toContain("already been used");
+      expect(await res.text()).toContain("This invite was already used");
     }
     expect(fake.requestTokens.size).toBe(tokensBefore);
     expect(fake.calls.filter((c) => c === "requestToken")).toHaveLength(1);

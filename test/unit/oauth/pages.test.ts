@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { errorPage, successPage } from "../../../src/oauth/pages.ts";
 import { X_API_ERROR_KINDS } from "../../../src/x-api/errors.ts";
 
-const CODES = ["invite_required", "oauth_refused", "unknown_app", "not_found", "token_storage_disabled", "oauth_callback_not_confirmed",
+const CODES = ["invite_required", "invite_used", "oauth2_not_configured", "oauth_refused", "unknown_app", "not_found", "token_storage_disabled", "oauth_callback_not_confirmed",
   "no_webhook", "internal", "bad_request", ...X_API_ERROR_KINDS];
 
 describe("Sign in with X pages", () => {
@@ -15,10 +15,11 @@ describe("Sign in with X pages", () => {
     for (const code of CODES) {
       const html = errorPage(code, code === "oauth_refused" ? "This invite has already been used." : null, null);
       expect(html, code).toMatch(/^<!doctype html>/);
-      expect(html, code).toContain('<link rel="stylesheet" href="page.css">');
-      expect(html, code).toMatch(/<h1>[^<]{8,}<\/h1>\n<p>[^<]{30,}<\/p>/);
-      expect(html, code).not.toMatch(/[{}]|"error"|\bcode\b/);
-      expect(html, code).not.toMatch(/<script|style=/i);
+      expect(html, code).toContain("<style>");
+      const body = html.slice(html.indexOf("<body>"));
+      expect(body, code).toMatch(/<h1>[^<]{8,}<\/h1>\n<p>[^<]{30,}<\/p>/);
+      expect(body, code).not.toMatch(/[{}]|"error"|\bcode\b/);
+      expect(html, code).not.toMatch(/<script|style=|<link rel="stylesheet"/i);
     }
     expect(errorPage("oauth_refused", "This invite has already been used.", null)).toContain("This invite has already been used.");
     expect(errorPage("internal", null, "req-123")).toContain("Reference for support: <code>req-123</code>");
@@ -32,17 +33,18 @@ describe("Sign in with X pages", () => {
     expect(page).toContain("app&#38;co");
   });
 
-  it("is what the Worker answers: a refused start is a 403 page, and the stylesheet is served", async () => {
+  it("is what the Worker answers: a refused start is a 403 page under the pages' CSP (inline style only)", async () => {
     const res = await exports.default.fetch(new Request("https://edge.example/oauth/default/start"));
     expect(res.status).toBe(403);
     expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
     const html = await res.text();
     expect(html).toContain("This link needs an invitation");
     expect(html).not.toContain("invite_required");
-    const css = await exports.default.fetch(new Request("https://edge.example/oauth/default/page.css"));
-    expect(css.status).toBe(200);
-    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
-    expect(await css.text()).toContain("prefers-color-scheme: dark");
+    expect(html).toContain("prefers-color-scheme: dark");
+    expect(res.headers.get("content-security-policy")).toContain("style-src 'unsafe-inline'");
+    const oauth2 = await exports.default.fetch(new Request("https://edge.example/oauth2/default/start"));
+    expect(oauth2.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await oauth2.text()).not.toMatch(/"error"/);
     const unknown = await exports.default.fetch(new Request("https://edge.example/oauth/nope/start"));
     expect(unknown.status).toBe(404);
     expect(await unknown.text()).toContain("Nothing to sign in to here");
