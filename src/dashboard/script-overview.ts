@@ -15,13 +15,11 @@ const DEFAULT_SILENT_HOURS = 24;
 /** The tier cap X reported on the last "Count at X" (per app, this tab only). */
 const tierCaps = new Map();
 
-function signatureFailures(a) {
-  const s = a.signature_failures;
-  if (typeof s === "number") return s;
-  if (s && typeof s === "object") {
-    for (const k of ["last_hour", "recent", "count", "total"]) if (typeof s[k] === "number") return s[k];
-  }
-  return 0;
+/** The refusals GET /admin/apps reports (signature_failures), in words; null when none. */
+function refusalsText(s) {
+  if (!s || typeof s !== "object") return null;
+  const reasons = Object.entries(s.by_reason || {}).filter(([, n]) => n > 0).map(([k, n]) => k.replace(/_/g, " ") + " " + n).join(", ");
+  return s.streak_count + " refused since " + ago(s.streak_started_at) + ", the last " + ago(s.last_at) + (reasons ? " (" + reasons + ")" : "");
 }
 
 /** { state, tone, reason } for one app. state is one of the words the operator sees. */
@@ -38,8 +36,8 @@ function appStatus(a, pipeline, nowMs) {
   if (down) {
     return { state: "destination down", tone: "bad", reason: "Forwarding to " + down.destination_host + " is failing" + (down.open_since ? " since " + ago(down.open_since) : "") + " (" + down.failures + " failures in a row): envelopes are held and retried, none is lost." };
   }
-  const sig = signatureFailures(a);
-  if (sig > 0) return { state: "signature failures", tone: "warn", reason: sig + " request(s) to this app's webhook failed the signature check recently: a wrong consumer secret, or someone posting forged events." };
+  const sig = a.signature_failures;
+  if (sig && sig.refusing_now) return { state: "signature failures", tone: "warn", reason: "Requests to this app's webhook are failing the signature check: " + refusalsText(sig) + ". A wrong consumer secret, or someone posting forged events." };
   const last = a.last_delivery_at ? Date.parse(a.last_delivery_at) : NaN;
   const hours = typeof a.silence_alert_hours === "number" ? a.silence_alert_hours : DEFAULT_SILENT_HOURS;
   if (a.subscription_count > 0) {
@@ -70,6 +68,7 @@ function appCard(a, pipeline, letters) {
       ["Webhook", w ? [badge(w.valid), " "] : el("span", { class: "muted", text: "none" })],
       ["Last CRC", when(a.last_crc_from_x)],
       ["Subscriptions", a.subscription_count + (cap !== undefined ? " of " + cap + " (tier cap)" : "")],
+      ["Signatures refused", a.signature_failures ? a.signature_failures.total + " (last " + ago(a.signature_failures.last_at) + ")" : "none"],
       ["Dead letters", letters && letters.by_app ? String(letters.by_app[a.app] || 0) : "-"],
       ["Queue backlog", backlogText(pipeline)],
     ]),

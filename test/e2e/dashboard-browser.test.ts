@@ -196,7 +196,17 @@ describe("the dashboard in Chromium", () => {
     await eventually(() => legacy.locator(".out-webhook .result").textContent()).toMatch(/registered webhook \S+ for .*legacy; X says it is valid/);
     const legacyHooks = await adminJson<{ x: { valid: boolean; url: string }[] }>("/admin/apps/legacy/webhooks");
     expect(legacyHooks.x).toEqual([expect.objectContaining({ valid: true, url: stack.webhookUrl("legacy") })]);
-    await eventually(() => page.locator("#overview .card", { has: page.getByRole("heading", { name: "legacy" }) }).locator(".card-head .pill").getAttribute("data-state")).toBe("idle");
+    const legacyCard = page.locator("#overview .card", { has: page.getByRole("heading", { name: "legacy" }) });
+    await eventually(() => legacyCard.locator(".card-head .pill").getAttribute("data-state")).toBe("idle");
+    // Someone posts a forged event to legacy's webhook: refused (401), and the card says so in words.
+    const forged = await fetch(stack.webhookUrl("legacy"), { method: "POST", body: '{"for_user_id":"1","tweet_create_events":[]}',
+      headers: { "content-type": "application/json", "x-twitter-webhooks-signature": "sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" } });
+    expect(forged.status).toBe(401);
+    await eventually(async () => {
+      await page.getByRole("button", { name: "Refresh" }).click();
+      return legacyCard.locator(".card-head .pill").getAttribute("data-state");
+    }).toBe("signature failures");
+    expect(await legacyCard.locator(".reason").textContent()).toMatch(/failing the signature check: 1 refused since/);
 
     const app = page.locator("#app-default");
     if (!(await app.evaluate((d) => (d as HTMLDetailsElement).open))) await app.locator("summary").first().click();
