@@ -14,6 +14,10 @@ const TEST_SECRETS = {
 // finds `[secrets] required` in .dev.vars, .env or the environment: give it the test values
 // (the same ones the bindings below set), so the test output shows failures, not that warning.
 for (const [name, value] of Object.entries(TEST_SECRETS)) process.env[name] ??= value;
+// Finding them, wrangler then says "Using secrets defined in process.env" once per test file: an
+// info line. Warnings and errors still print (a user's WRANGLER_LOG wins); the e2e harness uses
+// the same level for the Workers it starts.
+process.env.WRANGLER_LOG ??= "warn";
 // Two projects: "workers" runs inside workerd with real local KV, Durable Objects and Queues;
 // "node" runs the X emulator's own tests and the end-to-end tests, where the emulator and the
 // Worker talk over real HTTP on loopback.

@@ -18,7 +18,7 @@ import { startEmulator, type RunningEmulator } from "../emulator/index.ts";
 import { DEMO_USERS, ROOT, startReceiver } from "../test/e2e/harness.ts";
 import { startSink, type Sink } from "../test/e2e/sink.ts";
 import { startConsumerWorker } from "./consumer-process.ts";
-import { readLocalSettings, wranglerDevRegistryPath, type LocalSettings } from "./settings.ts";
+import { adminTokenExpression, readLocalSettings, wranglerDevRegistryPath, type LocalSettings } from "./settings.ts";
 import { formatRecord } from "./sink.ts";
 
 const PORTS = { worker: 8787, emulator: 8788, sink: 8789, consumer: 8790 } as const;
@@ -43,14 +43,6 @@ async function adminCall(base: string, token: string, method: string, path: stri
   const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(json.error ?? json)}`);
   return json;
-}
-
-/**
- * The admin token as a shell expression: the example's literal value, or read from .dev.vars at
- * paste time (never printed), so every command below pastes as is from the repository root.
- */
-function adminTokenExpression(file: string, token: string): string {
-  return file === ".dev.vars" ? `"$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars)"` : token;
 }
 
 function nextSteps(workerUrl: string, emulatorUrl: string, file: string, token: string, consumer: boolean): string {

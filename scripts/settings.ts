@@ -70,3 +70,12 @@ export function wranglerDevRegistryPath(): string {
   if (existsSync(legacy)) return join(legacy, "registry");
   return join(process.env.XDG_CONFIG_HOME || join(homedir(), ".config"), ".wrangler", "registry");
 }
+
+/**
+ * The admin token as a shell expression for the commands npm start prints: the example's
+ * literal value, or, with a .dev.vars, read from it when pasted (from the repository root), so
+ * the commands paste as they are and the token itself is never printed.
+ */
+export function adminTokenExpression(file: string, token: string): string {
+  return file === ".dev.vars" ? `"$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars)"` : token;
+}

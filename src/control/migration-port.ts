@@ -4,9 +4,10 @@
  * directly rather than the profile code, which is for `xaa` apps), the AAA helpers for who is
  * still on AAA and to remove them, and the Registry for OAuth 2.0 grants and the XAA rows.
  *
- * The users of a migration are everyone X lists on AAA now plus everyone an earlier run saw
- * (Registry meta `migration:users`), so a user whose AAA subscription a run already removed is
- * still followed to `done`, and a user subscribed to XAA some other way is never touched.
+ * The users of a migration are everyone X lists on AAA now, everyone the Registry holds an AAA
+ * subscription for, and everyone an earlier run saw (Registry meta `migration:users`), so a user
+ * whose AAA subscription a run already removed is still followed to `done`, and a user
+ * subscribed to XAA some other way is never touched.
  */
 import type { XaaSubscriptionRow } from "../state/registry-xaa-schema.ts";
 import { XApiError } from "../x-api/errors.ts";
@@ -38,6 +39,23 @@ function rowFor(sub: XaaSubscription, nowIso: string): XaaSubscriptionRow {
   };
 }
 
+function isAaaRetired(err: unknown): boolean {
+  return err instanceof XApiError && err.kind === "aaa_retired";
+}
+
+/**
+ * Who X lists on AAA for the app's webhook; null once X has retired AAA (its endpoints answer
+ * 410), so a migration can still finish, or be run for the first time, after 2027-01-01.
+ */
+async function aaaSubscribersAtX(ctx: AppContext): Promise<string[] | null> {
+  try {
+    return (await listAaaSubscribers(ctx)).at_x;
+  } catch (err) {
+    if (isAaaRetired(err)) return null;
+    throw err;
+  }
+}
+
 async function knownUsers(ctx: AppContext): Promise<string[]> {
   const raw = await ctx.registry.getMeta(MIGRATION_USERS_META);
   if (raw === null) return [];
@@ -51,13 +69,17 @@ export function migrationPort(ctx: AppContext): MigrationPort {
       const hook = await ctx.registry.currentWebhook();
       const base = { migrating: ctx.app.migrating === true, webhook_valid: hook === null ? null : hook.valid };
       if (hook === null) return { ...base, app_level_types: [], users: [], other_subscriptions: 0 };
-      const [xaa, aaa, known] = await Promise.all([
+      const [xaa, aaaAtX, recorded, known] = await Promise.all([
         withXaa(ctx, (x) => x.xaa.listAllSubscriptions()),
-        listAaaSubscribers(ctx),
+        aaaSubscribersAtX(ctx),
+        ctx.registry.listSubscriptions(false),
         knownUsers(ctx),
       ]);
-      const onAaa = new Set(aaa.at_x);
-      const ids = [...new Set([...known, ...aaa.at_x])];
+      const recordedIds = recorded.map((r) => r.user_id);
+      // Once X has retired AAA it lists nobody: the Registry's rows say who was on it, and
+      // `removeAaa` then only forgets them here.
+      const onAaa = new Set(aaaAtX ?? recordedIds);
+      const ids = [...new Set([...known, ...(aaaAtX ?? []), ...recordedIds])];
       if (ids.length !== known.length) await ctx.registry.setMeta(MIGRATION_USERS_META, JSON.stringify(ids));
       const ours = xaa.subscriptions.filter((s) => s.webhook_id === null || s.webhook_id === hook.id);
       const mine = new Set(ids);
@@ -104,7 +126,13 @@ export function migrationPort(ctx: AppContext): MigrationPort {
     },
 
     async removeAaa(userId) {
-      await removeAaaSubscription(ctx, userId, "migrated to XAA");
+      try {
+        await removeAaaSubscription(ctx, userId, "migrated to XAA");
+      } catch (err) {
+        // X has switched AAA off: nothing is left to remove there; forget it here too.
+        if (!isAaaRetired(err)) throw err;
+        await ctx.registry.removeSubscription(userId, "migrated to XAA (AAA retired at X)", new Date(ctx.deps.now()).toISOString());
+      }
     },
   };
 }

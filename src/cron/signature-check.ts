@@ -9,7 +9,7 @@ import type { SignatureFailureStats } from "../state/signature-failures.ts";
 import { lastCrcAnsweredHere } from "../webhook/crc-record.ts";
 import { isolateTally } from "../webhook/signature-failures.ts";
 import { XApiError } from "../x-api/errors.ts";
-import type { AppContext } from "../admin/context.ts";
+import type { AppContext } from "../control/context.ts";
 import { likelyCrcCause } from "./signature-policy.ts";
 
 /** The app's refusal record, with this isolate's pending refusals folded in (read-only). */

@@ -138,8 +138,8 @@ export async function startReceiver(opts: WorkerOptions): Promise<{ url: string;
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // v2ErrorCodes: the emulator's older v2 error shape (v1.1 code, no reason). X's v2 sends a
-  // reason and no code; src/x-api reads reasons, but these tests still expect the kinds a code
-  // gives (e.g. crc_non_200, where X's reason CrcValidationFailed says only crc_failed).
+  // reason and no code; src/x-api reads both, but some tests here still assert the v1.1 code
+  // (`x_code: 214` in control-plane-*.test.ts and receiver.test.ts). Drop it with those asserts.
   const emuOpts: StartOptions = { port: 0, v2ErrorCodes: true, ...opts.emulator, clock: { scale: 0, ...opts.emulator?.clock } };
   const emulator = await startEmulator(emuOpts);
   const secrets: Record<string, string> = { ...DEMO_SECRETS, ...opts.secrets };

@@ -16,6 +16,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { AppDef } from "../../emulator/index.ts";
 import { DEMO_USERS, emulatorAppSecrets, emulatorApps, registerAndSubscribe, startStack, type SinkRecord, type Stack } from "./harness.ts";
+import { captureWorkerWarnings } from "./worker-logs.ts";
 
 Object.assign(process.env, { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" });
 
@@ -151,6 +152,7 @@ describe("one Worker, one app per flavour", () => {
 
 describe("isolation between apps", () => {
   test("a body signed with legacy's secret is refused at premium's URL and never reaches the sink", async () => {
+    const warnings = captureWorkerWarnings();
     const marker = `forged-${randomBytes(6).toString("hex")}`;
     const tweetId = `19${String(Date.now()).padStart(17, "0")}`;
     const body = JSON.stringify({
@@ -166,6 +168,8 @@ describe("isolation between apps", () => {
     const wrongApp = await post("premium", xApp("legacy").consumerSecret);
     expect(wrongApp.status).toBe(401);
     expect(await wrongApp.json()).toMatchObject({ error: { code: "signature_mismatch" } });
+    await warnings.waitFor(/webhook signature refused.*"app":"premium","request":"delivery","reason":"mismatch"/);
+    warnings.restore();
     const unknown = await post("no-such-app", xApp("legacy").consumerSecret);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { code: "unknown_app" } });

@@ -10,6 +10,7 @@
  * harness.ts `startRelay`).
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { captureWorkerWarnings } from "./worker-logs.ts";
 import { DEMO_SECRETS, DEMO_USERS, startReceiver, startRelay, startStack, type Relay, type SinkRecord, type Stack } from "./harness.ts";
 
 const ENV = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
@@ -76,6 +77,7 @@ describe("registration through the admin API", () => {
     { crc: "v2 (unsigned CRC GET)", legacyNonce: false, verdict: "wrong_token", message: CRC_WRONG_TOKEN_MESSAGE },
     { crc: "legacy (signed CRC GET)", legacyNonce: true, verdict: "non_200", message: CRC_NON_200_MESSAGE },
   ])("a wrong consumer secret in the Worker fails register with X's 214: $crc", async ({ legacyNonce, verdict, message }) => {
+    const warnings = captureWorkerWarnings();
     const stack = await startStack({
       secrets: { X_CONSUMER_SECRET: "not-the-emulator-consumer-secret" },
       emulator: { crc: { legacyNonce } },
@@ -92,8 +94,11 @@ describe("registration through the admin API", () => {
       expect(stack.emulator.state.crcChecks.map((c) => c.verdict)).toEqual([verdict]);
       const list = await json(await stack.admin("/admin/apps/default/webhooks?source=registry"));
       expect(list.registry).toEqual([]);
+      // Legacy X signs its CRC GET: the receiver refused it, and said so in its log.
+      if (legacyNonce) await warnings.waitFor(/webhook signature refused.*"request":"crc","reason":"mismatch"/);
     } finally {
       await stack.stop();
+      warnings.restore();
     }
   });
 });
@@ -201,6 +206,7 @@ describe("every emulator event type reaches the sink once, signed", () => {
   });
 
   test("a forged delivery is refused 401 and nothing reaches the sink", async () => {
+    const warnings = captureWorkerWarnings();
     const before = stack.sink.received.length;
     const forged = `{"for_user_id":"${alice.id}","tweet_create_events":[{"id":1,"id_str":"1","text":"forged"}]}`;
     const res = await fetch(stack.webhookUrl(), {
@@ -211,6 +217,10 @@ describe("every emulator event type reaches the sink once, signed", () => {
     expect(res.status).toBe(401);
     const text = await res.text();
     expect(text).not.toContain(DEMO_SECRETS.X_CONSUMER_SECRET);
+    // One log line names the app and the reason (never the secret).
+    const line = await warnings.waitFor(/webhook signature refused.*"app":"default","request":"delivery","reason":"mismatch"/);
+    expect(line).not.toContain(DEMO_SECRETS.X_CONSUMER_SECRET);
+    warnings.restore();
     await drain(stack, "sentinel after the forgery");
     const after = stack.sink.received.slice(before);
     expect(after.length).toBe(1);

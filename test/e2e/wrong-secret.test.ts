@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_SECRETS, ROOT, startStack, type Stack } from "./harness.ts";
+import { captureWorkerWarnings, type CapturedWarnings } from "./worker-logs.ts";
 
 const run = promisify(execFile);
 
@@ -20,11 +21,14 @@ async function register(stack: Stack): Promise<{ status: number; fix: string }> 
 
 describe("legacy X (signed CRC) and a wrong X_CONSUMER_SECRET", () => {
   let stack: Stack;
+  let warnings: CapturedWarnings;
   beforeAll(async () => {
+    warnings = captureWorkerWarnings();
     stack = await startStack({ forward: false, secrets: { X_CONSUMER_SECRET: "not-the-emulator-consumer-secret" }, emulator: { crc: { legacyNonce: true } } });
   });
   afterAll(async () => {
     await stack?.stop();
+    warnings.restore();
   });
 
   it("register fails naming the consumer secret, not the network", async () => {
@@ -33,6 +37,9 @@ describe("legacy X (signed CRC) and a wrong X_CONSUMER_SECRET", () => {
     expect(r.fix).toMatch(/The receiver refused X's signed requests .*: the consumer secret here probably differs from the app's\. Set X_CONSUMER_SECRET to the app's consumer secret/);
     expect(r.fix).not.toMatch(/server is down/);
     expect(r.fix).not.toContain("not-the-emulator-consumer-secret");
+    // The receiver logged the refusal of X's signed CRC: the app and the reason, never the secret.
+    const line = await warnings.waitFor(/webhook signature refused.*"app":"default","request":"crc","reason":"mismatch"/);
+    expect(line).not.toContain("not-the-emulator-consumer-secret");
   });
 
   it("status shows the refusals, in the admin API and the CLI", async () => {

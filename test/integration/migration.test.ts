@@ -102,6 +102,22 @@ describe("migrate an app from AAA to XAA", () => {
     await expect(migrateApp(t.ctx, { dryRun: true, confirmBy: "subscription_list", types: ["oauth.revoke"] })).rejects.toMatchObject({ status: 400 });
   });
 
+  it("after X has retired AAA (its AAA endpoints answer 410): moves the Registry's AAA users to XAA and forgets their AAA rows", async () => {
+    const t = await setup();
+    await t.subscribeAaa("101");
+    await t.signIn("101", FULL);
+    const retired = async (): Promise<never> => {
+      throw xError("aaa_retired", 410, null);
+    };
+    t.aaa.listSubscriptions = retired;
+    t.aaa.unsubscribe = retired;
+    const r = await migrateApp(t.ctx, { dryRun: false, confirmBy: "subscription_list" });
+    expect(r.state).toBe("complete");
+    expect(t.xaaTypes("101")).toEqual([...AAA_EQUIVALENT_TYPES].sort());
+    expect(await t.registry.listSubscriptions(false)).toEqual([]);
+    expect((await migrateApp(t.ctx, { dryRun: false, confirmBy: "subscription_list" })).actions).toEqual([]);
+  });
+
   it("is blocked until the app is migrating, and does nothing", async () => {
     const t = await setup({ migrating: false });
     await t.subscribeAaa("101");
