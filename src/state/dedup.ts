@@ -1,122 +1,198 @@
 /**
  * Dedup: one shard of the strongly consistent "have we published this event?" set.
  *
- * KV cannot do this job (eventually consistent, one write per key per second); a SQLite Durable
- * Object serialises every request to its keys, so two consumers racing on the same event see one
+ * KV cannot do this job (eventually consistent, one write per key per second); a Durable Object
+ * serialises every request to its keys, so two consumers racing on the same event see one
  * winner. The protocol is lease, publish, commit:
  *   begin(keys)  -> "new" (lease taken: go publish) | "done" (already published: skip)
  *                   | "busy" (another consumer holds a live lease: try again shortly)
  *   commit(keys) -> published: remember for the dedup window
  *   release(keys)-> publish failed: drop the lease so a retry can take it at once
  * A key is committed only after its envelope was published, so a crash between the two gives a
- * duplicate (the lease expires, a retry publishes again), never a loss.
+ * duplicate (the retry publishes again), never a loss.
  *
- * Leases carry an owner (the queue message id, stable across retries of that message), so a
- * message retried after its consumer crashed takes its own lease back instead of waiting, and a
- * late `release` never drops a lease someone else took after ours expired.
- *
- * Expired rows are deleted by an alarm, set to the earliest expiry (at most one alarm pending).
+ * Cost (docs/pipeline.md "Cost per event"): SQLite rows written are billed, so a key costs ONE
+ * row written, at commit.
+ * - Leases live in this object's memory, not in SQLite. A lease only stops two live consumers
+ *   publishing the same event at once; if the object restarts, its leases are gone and the worst
+ *   case is the one the protocol already allows: both publish, a duplicate. Leases carry an owner
+ *   (the queue message id, stable across retries), so a retried message takes its own lease back
+ *   at once, and a late `release` never drops a lease someone else took after ours expired.
+ * - Done keys go into day-bucket tables (`done_<bucket start, epoch seconds>`, WITHOUT ROWID, the
+ *   key the only column and the primary key: no second index). A bucket holds the keys committed
+ *   in its span (one day, or the window if shorter) and is dropped whole once its newest key is
+ *   older than the window: no per-row prune, so expiry keeps up at any rate, and the object holds
+ *   at most window + one bucket of keys. A key therefore answers "done" for at least the window
+ *   and at most one bucket longer.
+ * - `dedup_buckets` lists the buckets and when each may be dropped; one alarm drops them.
+ * - `dedup_keys`, the table of the previous design (a row per key with lease/done state and an
+ *   expiry index), is still read for done keys until its last one has expired, then dropped.
  */
 import { DurableObject } from "cloudflare:workers";
 
 export type DedupStatus = "new" | "done" | "busy";
 
-/** Rows beyond this are pruned over several alarm runs, so one alarm never runs long. */
-const PRUNE_BATCH = 5000;
-/** Coalesce alarms: prune no more often than this, even when keys expire every millisecond. */
-const MIN_ALARM_GAP_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** Above this many leases in memory, expired ones are swept (a crashed consumer's leases). */
+const MAX_LEASES = 20_000;
 
-interface KeyRow extends Record<string, SqlStorageValue> {
-  key: string;
-  state: string;
-  owner: string | null;
-  expires_at: number;
+interface Lease {
+  owner: string;
+  until: number;
+}
+
+interface Bucket {
+  start: number;
+  dropAt: number;
+}
+
+/** Bucket span for a window: a day, or the window itself when shorter (a bucket never outlives 2 windows). */
+export function bucketSpanMs(windowSeconds: number): number {
+  return Math.max(1000, Math.min(DAY_MS, windowSeconds * 1000));
+}
+
+/** Table name of the bucket starting at `startMs`. Only digits come from the number. */
+function table(startMs: number): string {
+  return `done_${Math.floor(startMs / 1000)}`;
 }
 
 export class Dedup extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Live leases, in memory only (see the file comment). */
+  private readonly leases = new Map<string, Lease>();
+  /** The buckets, mirrored from `dedup_buckets`, newest first. */
+  private buckets: Bucket[];
+  /** Whether the previous design's `dedup_keys` table still exists. */
+  private legacy: boolean;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS dedup_keys (
-      key TEXT PRIMARY KEY,
-      state TEXT NOT NULL CHECK (state IN ('lease', 'done')),
-      owner TEXT,
-      expires_at INTEGER NOT NULL
-    )`);
-    this.sql.exec(`CREATE INDEX IF NOT EXISTS dedup_keys_expiry ON dedup_keys (expires_at)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS dedup_buckets (start INTEGER PRIMARY KEY, drop_at INTEGER NOT NULL)`);
+    this.buckets = this.sql
+      .exec<{ start: number; drop_at: number }>(`SELECT start, drop_at FROM dedup_buckets ORDER BY start DESC`)
+      .toArray()
+      .map((r) => ({ start: r.start, dropAt: r.drop_at }));
+    this.legacy = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dedup_keys'`).toArray().length > 0;
   }
 
-  /** Try to take a lease on each key. Answers in the order of `keys`. */
-  begin(keys: readonly string[], leaseMs: number, owner: string, now: number = Date.now()): DedupStatus[] {
-    return this.ctx.storage.transactionSync(() =>
-      keys.map((key): DedupStatus => {
-        const row = this.sql
-          .exec<KeyRow>(`SELECT key, state, owner, expires_at FROM dedup_keys WHERE key = ?`, key)
-          .toArray()[0];
-        if (row !== undefined && row.expires_at > now) {
-          if (row.state === "done") return "done";
-          if (row.owner !== owner) return "busy";
-        }
-        this.sql.exec(
-          `INSERT INTO dedup_keys (key, state, owner, expires_at) VALUES (?, 'lease', ?, ?)
-           ON CONFLICT (key) DO UPDATE SET state = 'lease', owner = excluded.owner, expires_at = excluded.expires_at`,
-          key,
-          owner,
-          now + leaseMs,
-        );
-        return "new";
-      }),
-    );
+  /** Whether `key` was committed and its bucket (or legacy row) is still live. */
+  private isDone(key: string, now: number): boolean {
+    for (const b of this.buckets) {
+      if (b.dropAt <= now) continue;
+      if (this.sql.exec(`SELECT 1 FROM ${table(b.start)} WHERE key = ?`, key).toArray().length > 0) return true;
+    }
+    if (this.legacy) {
+      const row = this.sql
+        .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM dedup_keys WHERE key = ? AND state = 'done' AND expires_at > ?`, key, now)
+        .one();
+      if (row.n > 0) return true;
+    }
+    return false;
   }
 
-  /** Mark keys published; they answer "done" for `windowSeconds`. */
+  /**
+   * Try to take a lease on each key. Answers in the order of `keys`. `owners` is one owner for
+   * every key, or one per key (a consumer batch asks for several messages' keys in one call).
+   * Writes nothing to storage.
+   */
+  begin(keys: readonly string[], leaseMs: number, owners: string | readonly string[], now: number = Date.now()): DedupStatus[] {
+    if (this.leases.size > MAX_LEASES) {
+      // Leases of consumers that crashed before commit or release: expired, drop them.
+      for (const [key, lease] of this.leases) if (lease.until <= now) this.leases.delete(key);
+    }
+    return keys.map((key, i): DedupStatus => {
+      const owner = typeof owners === "string" ? owners : (owners[i] ?? "");
+      if (this.isDone(key, now)) return "done";
+      const lease = this.leases.get(key);
+      if (lease !== undefined && lease.until > now && lease.owner !== owner) return "busy";
+      this.leases.set(key, { owner, until: now + leaseMs });
+      return "new";
+    });
+  }
+
+  /** Read only: which keys are done (the previous shard layout is asked this during a migration). */
+  seen(keys: readonly string[], now: number = Date.now()): boolean[] {
+    return keys.map((key) => this.isDone(key, now));
+  }
+
+  /** Mark keys published; they answer "done" for at least `windowSeconds`. One row written per key. */
   async commit(keys: readonly string[], windowSeconds: number, now: number = Date.now()): Promise<void> {
-    const expiresAt = now + windowSeconds * 1000;
+    for (const key of keys) this.leases.delete(key);
+    if (keys.length === 0) return;
+    const span = bucketSpanMs(windowSeconds);
+    const start = Math.floor(now / span) * span;
+    const dropAt = start + span + windowSeconds * 1000;
+    let bucket = this.buckets.find((b) => b.start === start);
+    const fresh = bucket === undefined || bucket.dropAt < dropAt;
     this.ctx.storage.transactionSync(() => {
-      for (const key of keys) {
+      if (fresh) {
+        this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table(start)} (key TEXT PRIMARY KEY) WITHOUT ROWID`);
         this.sql.exec(
-          `INSERT INTO dedup_keys (key, state, owner, expires_at) VALUES (?, 'done', NULL, ?)
-           ON CONFLICT (key) DO UPDATE SET state = 'done', owner = NULL, expires_at = excluded.expires_at`,
-          key,
-          expiresAt,
+          `INSERT INTO dedup_buckets (start, drop_at) VALUES (?, ?) ON CONFLICT (start) DO UPDATE SET drop_at = MAX(drop_at, excluded.drop_at)`,
+          start,
+          dropAt,
         );
       }
+      for (const key of keys) this.sql.exec(`INSERT OR IGNORE INTO ${table(start)} (key) VALUES (?)`, key);
     });
-    await this.scheduleAlarm(expiresAt);
+    if (fresh) {
+      if (bucket === undefined) {
+        bucket = { start, dropAt };
+        this.buckets = [bucket, ...this.buckets].sort((a, b) => b.start - a.start);
+      } else bucket.dropAt = dropAt;
+      await this.scheduleAlarm(now);
+    }
   }
 
   /** Drop our leases (publish failed). Done keys and other owners' leases are left alone. */
   release(keys: readonly string[], owner: string): void {
-    this.ctx.storage.transactionSync(() => {
-      for (const key of keys) {
-        this.sql.exec(`DELETE FROM dedup_keys WHERE key = ? AND state = 'lease' AND owner = ?`, key, owner);
-      }
-    });
+    for (const key of keys) {
+      if (this.leases.get(key)?.owner === owner) this.leases.delete(key);
+    }
   }
 
-  /** Number of rows held (tests and the admin status view). */
+  /** Done keys held (tests and the admin status view). */
   size(): number {
-    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM dedup_keys`).one().n;
+    let n = 0;
+    for (const b of this.buckets) n += this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table(b.start)}`).one().n;
+    if (this.legacy) n += this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM dedup_keys WHERE state = 'done'`).one().n;
+    return n;
   }
 
+  /** Buckets held, oldest first (tests; docs/pipeline.md "Storage per shard"). */
+  bucketCount(): number {
+    return this.buckets.length;
+  }
+
+  /** Drop every bucket whose window has passed, and the legacy table once it holds nothing live. */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    this.sql.exec(
-      `DELETE FROM dedup_keys WHERE key IN (SELECT key FROM dedup_keys WHERE expires_at <= ? LIMIT ?)`,
-      now,
-      PRUNE_BATCH,
-    );
-    const next = this.sql
-      .exec<{ at: number | null }>(`SELECT MIN(expires_at) AS at FROM dedup_keys`)
-      .one().at;
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, now + MIN_ALARM_GAP_MS));
+    const due = this.buckets.filter((b) => b.dropAt <= now);
+    this.ctx.storage.transactionSync(() => {
+      for (const b of due) {
+        this.sql.exec(`DROP TABLE IF EXISTS ${table(b.start)}`);
+        this.sql.exec(`DELETE FROM dedup_buckets WHERE start = ?`, b.start);
+      }
+      if (this.legacy) {
+        const live = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM dedup_keys WHERE state = 'done' AND expires_at > ?`, now).one().n;
+        if (live === 0) {
+          this.sql.exec(`DROP TABLE dedup_keys`);
+          this.legacy = false;
+        }
+      }
+    });
+    this.buckets = this.buckets.filter((b) => b.dropAt > now);
+    await this.scheduleAlarm(now);
   }
 
-  /** Keep one alarm, at or before the earliest expiry we know of. */
-  private async scheduleAlarm(expiresAt: number): Promise<void> {
+  /** One alarm at the earliest drop (legacy keys: re-checked daily until the table is gone). */
+  private async scheduleAlarm(now: number): Promise<void> {
+    const drops = this.buckets.map((b) => b.dropAt);
+    if (this.legacy) drops.push(now + DAY_MS);
+    if (drops.length === 0) return;
+    const next = Math.min(...drops);
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > expiresAt) await this.ctx.storage.setAlarm(expiresAt);
+    if (current === null || current > next || current <= now) await this.ctx.storage.setAlarm(next);
   }
 }
