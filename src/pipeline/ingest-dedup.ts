@@ -4,14 +4,17 @@
  * "Dedup sharding"). Each claim keeps its own owner (its queue message id), so leases stay
  * per message while the RPCs are per shard.
  *
- * During a re-sharding (`DEDUP_PREVIOUS_LAYOUT`), keys the current shard does not know are also
- * looked up, read only, in the shard the previous layout gave them; a key found there is "done"
- * and is committed to its current shard, so it is asked about there next time.
+ * During a re-sharding (another DEDUP_SHARDS, or the upgrade from per-user sharding), the shards
+ * report the other layouts whose keys they still hold (`beginBatch`), and `DEDUP_PREVIOUS_LAYOUT`
+ * can name one too: keys the current shard does not know are also looked up, read only, in the
+ * shard that layout gave them; a key found there is "done" and is committed to its current
+ * shard, so it is asked about there next time. Once the old keys have expired the lookups stop.
  */
 import type { Config } from "../config.ts";
 import type { Envelope } from "../events/envelope.ts";
 import type { DedupStatus } from "../state/dedup.ts";
 import { dedupShardName, shardInLayout } from "./dedup-keys.ts";
+import type { DedupLayout } from "../config-pipeline.ts";
 
 /** How long a consumer holds an event while it publishes it. */
 export const DEDUP_LEASE_MS = 30_000;
@@ -46,45 +49,95 @@ function shard(env: Env, n: number) {
   return env.DEDUP.getByName(dedupShardName(n));
 }
 
-/** Take leases: one `begin` per shard. Answers in the order of `claims`. */
+/** The layout tag this version commits under: hash-of-key sharding over `shards` objects. */
+export function layoutTag(shards: number): string {
+  return `key:${shards}`;
+}
+
+/**
+ * Other layouts this isolate has heard of, tag -> until (epoch ms): a batch whose keys all land
+ * on shards that never held old keys still asks the old layout.
+ */
+const heardLayouts = new Map<string, number>();
+
+/** A layout to ask (read only) besides the current one. */
+interface OtherLayout {
+  layout: DedupLayout;
+  shards: number;
+}
+
+/** Parse a shard's `key:<n>` / `user` hint; `user` keeps the current shard count unless configured. */
+function parseLayout(tag: string, config: Config): OtherLayout | null {
+  if (tag === "user") {
+    const prev = config.dedup.previous;
+    return { layout: "user", shards: prev?.layout === "user" ? prev.shards : config.dedup.shards };
+  }
+  const m = /^key:(\d+)$/.exec(tag);
+  return m === null ? null : { layout: "key", shards: Number(m[1]) };
+}
+
+/**
+ * Take leases: one `begin` per shard. Answers in the order of `claims`. Keys that are new here
+ * but live in another layout (the shards said so, or DEDUP_PREVIOUS_LAYOUT) are looked up there.
+ */
 export async function beginClaims(env: Env, config: Config, claims: readonly Claim[], now: number = Date.now()): Promise<ClaimStatus[]> {
   const index = new Map(claims.map((c, i) => [c, i]));
   const out: ClaimStatus[] = claims.map(() => "failed");
+  const current = layoutTag(config.dedup.shards);
+  const others = new Map<string, OtherLayout>();
+  const prev = config.dedup.previous;
+  if (prev !== null && prev !== undefined && now < prev.untilMs) {
+    others.set(prev.layout === "key" ? layoutTag(prev.shards) : "user", { layout: prev.layout, shards: prev.shards });
+  }
+  for (const [tag, until] of heardLayouts) {
+    const parsed = until > now && tag !== current ? parseLayout(tag, config) : null;
+    if (parsed === null) heardLayouts.delete(tag);
+    else if (!others.has(tag)) others.set(tag, parsed);
+  }
   await Promise.all(
     [...byShard(claims, (c) => c.shard)].map(async ([n, group]) => {
       try {
-        const statuses = await shard(env, n).begin(group.map((c) => c.key), DEDUP_LEASE_MS, group.map((c) => c.owner));
-        group.forEach((c, i) => (out[index.get(c)!] = statuses[i] ?? "failed"));
+        const answer = await shard(env, n).beginBatch(group.map((c) => c.key), DEDUP_LEASE_MS, group.map((c) => c.owner), current);
+        group.forEach((c, i) => (out[index.get(c)!] = answer.statuses[i] ?? "failed"));
+        for (const { tag, until } of answer.otherLayouts) {
+          const parsed = tag === current ? null : parseLayout(tag, config);
+          if (parsed === null) continue;
+          heardLayouts.set(tag, Math.max(until, heardLayouts.get(tag) ?? 0));
+          if (!others.has(tag)) others.set(tag, parsed);
+        }
       } catch (error) {
         console.error(JSON.stringify({ msg: "dedup begin failed", shard: n, keys: group.length, error: String(error) }));
       }
     }),
   );
-  const previous = config.dedup.previous;
-  if (previous === null || previous === undefined || now >= previous.untilMs) return out;
+  if (others.size === 0) return out;
 
-  // Migration: ask the previous layout about keys that are new here.
-  const fresh = claims.filter((_, i) => out[i] === "new");
-  const migrated: Claim[] = [];
-  await Promise.all(
-    [...byShard(fresh, (c) => shardInLayout(previous.layout, c.envelope, c.collapseAcrossUsers, previous.shards))].map(async ([n, group]) => {
-      try {
-        const seen = await shard(env, n).seen(group.map((c) => c.key));
-        group.forEach((c, i) => {
-          if (seen[i] === true) {
-            out[index.get(c)!] = "done";
-            migrated.push(c);
-          }
-        });
-      } catch (error) {
-        // Unknown is not "new": a failing shard is a transient fault, so those messages retry.
-        console.error(JSON.stringify({ msg: "dedup previous-layout lookup failed", shard: n, error: String(error) }));
-        for (const c of group) out[index.get(c)!] = "failed";
-      }
-    }),
-  );
+  // A re-sharding is under way: ask the other layouts about keys that are new here.
+  const migrated = new Set<Claim>();
+  for (const other of others.values()) {
+    const fresh = claims.filter((c, i) => out[i] === "new" && !migrated.has(c));
+    await Promise.all(
+      [...byShard(fresh, (c) => shardInLayout(other.layout, c.envelope, c.collapseAcrossUsers, other.shards))].map(async ([n, group]) => {
+        try {
+          const seen = await shard(env, n).seen(group.map((c) => c.key));
+          group.forEach((c, i) => {
+            if (seen[i] === true) {
+              out[index.get(c)!] = "done";
+              migrated.add(c);
+            }
+          });
+        } catch (error) {
+          // Unknown is not "new": a failing shard is a transient fault, so those messages retry.
+          console.error(JSON.stringify({ msg: "dedup other-layout lookup failed", shard: n, error: String(error) }));
+          for (const c of group) out[index.get(c)!] = "failed";
+        }
+      }),
+    );
+  }
   // Remember them in the current layout (best effort: a failure only means asking again).
-  await Promise.allSettled([...byShard(migrated, (c) => c.shard)].map(([n, g]) => shard(env, n).commit(g.map((c) => c.key), config.dedup.windowSeconds)));
+  await Promise.allSettled(
+    [...byShard([...migrated], (c) => c.shard)].map(([n, g]) => shard(env, n).commit(g.map((c) => c.key), config.dedup.windowSeconds, Date.now(), current)),
+  );
   return out;
 }
 
@@ -109,7 +162,7 @@ export async function commitClaims(env: Env, config: Config, claims: readonly Cl
   await Promise.all(
     [...byShard(claims, (c) => c.shard)].map(async ([n, group]) => {
       try {
-        await shard(env, n).commit(group.map((c) => c.key), config.dedup.windowSeconds);
+        await shard(env, n).commit(group.map((c) => c.key), config.dedup.windowSeconds, Date.now(), layoutTag(config.dedup.shards));
       } catch (error) {
         console.error(JSON.stringify({ msg: "dedup commit failed; retrying its messages", shard: n, keys: group.length, error: String(error) }));
         for (const c of group) failed.add(c.item);

@@ -27,6 +27,13 @@
  * - `dedup_buckets` lists the buckets and when each may be dropped; one alarm drops them.
  * - `dedup_keys`, the table of the previous design (a row per key with lease/done state and an
  *   expiry index), is still read for done keys until its last one has expired, then dropped.
+ *
+ * Re-sharding is never silent (docs/pipeline.md "Changing the shard layout"): each commit says
+ * under which layout (`key:<shards>`) it was made, and `dedup_layouts` keeps, per layout, until
+ * when its keys are live. `beginBatch` answers with the OTHER layouts still live here, so a
+ * consumer that runs a new layout (another DEDUP_SHARDS, or after per-user sharding, which the
+ * `dedup_keys` table stands for as layout "user") also asks the shard the old layout gave each
+ * key, until the old keys have expired.
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -44,6 +51,20 @@ interface Lease {
 interface Bucket {
   start: number;
   dropAt: number;
+}
+
+/** A shard layout other than the caller's whose keys are still live in this object. */
+export interface LiveLayout {
+  /** `key:<shards>` (hash-of-key sharding), or `user` (the per-user sharding before it). */
+  tag: string;
+  /** Epoch ms until which keys committed under it may still be live. */
+  until: number;
+}
+
+export interface BeginAnswer {
+  statuses: DedupStatus[];
+  /** Other layouts with live keys here: ask them too (read only, `seen`) until `until`. */
+  otherLayouts: LiveLayout[];
 }
 
 /** Bucket span for a window: a day, or the window itself when shorter (a bucket never outlives 2 windows). */
@@ -64,6 +85,8 @@ export class Dedup extends DurableObject<Env> {
   private buckets: Bucket[];
   /** Whether the previous design's `dedup_keys` table still exists. */
   private legacy: boolean;
+  /** Layout tag -> until when its keys are live (mirrors `dedup_layouts`; `user` for `dedup_keys`). */
+  private readonly layouts = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,6 +97,12 @@ export class Dedup extends DurableObject<Env> {
       .toArray()
       .map((r) => ({ start: r.start, dropAt: r.drop_at }));
     this.legacy = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dedup_keys'`).toArray().length > 0;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS dedup_layouts (tag TEXT PRIMARY KEY, until INTEGER NOT NULL)`);
+    for (const r of this.sql.exec<{ tag: string; until: number }>(`SELECT tag, until FROM dedup_layouts`)) this.layouts.set(r.tag, r.until);
+    if (this.legacy) {
+      const until = this.sql.exec<{ at: number | null }>(`SELECT MAX(expires_at) AS at FROM dedup_keys WHERE state = 'done'`).one().at;
+      if (until !== null) this.layouts.set("user", until);
+    }
   }
 
   /** Whether `key` was committed and its bucket (or legacy row) is still live. */
@@ -111,13 +140,24 @@ export class Dedup extends DurableObject<Env> {
     });
   }
 
+  /** `begin`, plus the other shard layouts whose keys are still live here (see the file comment). */
+  beginBatch(keys: readonly string[], leaseMs: number, owners: readonly string[], layout: string, now: number = Date.now()): BeginAnswer {
+    const otherLayouts: LiveLayout[] = [];
+    for (const [tag, until] of this.layouts) if (tag !== layout && until > now) otherLayouts.push({ tag, until });
+    return { statuses: this.begin(keys, leaseMs, owners, now), otherLayouts };
+  }
+
   /** Read only: which keys are done (the previous shard layout is asked this during a migration). */
   seen(keys: readonly string[], now: number = Date.now()): boolean[] {
     return keys.map((key) => this.isDone(key, now));
   }
 
-  /** Mark keys published; they answer "done" for at least `windowSeconds`. One row written per key. */
-  async commit(keys: readonly string[], windowSeconds: number, now: number = Date.now()): Promise<void> {
+  /**
+   * Mark keys published; they answer "done" for at least `windowSeconds`. One row written per key
+   * (plus, once per bucket, the bucket's and the layout's own rows). `layout`: the caller's shard
+   * layout tag (`key:<shards>`).
+   */
+  async commit(keys: readonly string[], windowSeconds: number, now: number = Date.now(), layout?: string): Promise<void> {
     for (const key of keys) this.leases.delete(key);
     if (keys.length === 0) return;
     const span = bucketSpanMs(windowSeconds);
@@ -125,7 +165,11 @@ export class Dedup extends DurableObject<Env> {
     const dropAt = start + span + windowSeconds * 1000;
     let bucket = this.buckets.find((b) => b.start === start);
     const fresh = bucket === undefined || bucket.dropAt < dropAt;
+    const newLayout = layout !== undefined && (this.layouts.get(layout) ?? 0) < dropAt;
     this.ctx.storage.transactionSync(() => {
+      if (newLayout) {
+        this.sql.exec(`INSERT INTO dedup_layouts (tag, until) VALUES (?, ?) ON CONFLICT (tag) DO UPDATE SET until = MAX(until, excluded.until)`, layout, dropAt);
+      }
       if (fresh) {
         this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table(start)} (key TEXT PRIMARY KEY) WITHOUT ROWID`);
         this.sql.exec(
@@ -136,6 +180,7 @@ export class Dedup extends DurableObject<Env> {
       }
       for (const key of keys) this.sql.exec(`INSERT OR IGNORE INTO ${table(start)} (key) VALUES (?)`, key);
     });
+    if (newLayout) this.layouts.set(layout, dropAt);
     if (fresh) {
       if (bucket === undefined) {
         bucket = { start, dropAt };
@@ -179,9 +224,12 @@ export class Dedup extends DurableObject<Env> {
         if (live === 0) {
           this.sql.exec(`DROP TABLE dedup_keys`);
           this.legacy = false;
+          this.layouts.delete("user");
         }
       }
+      this.sql.exec(`DELETE FROM dedup_layouts WHERE until <= ?`, now);
     });
+    for (const [tag, until] of this.layouts) if (until <= now && tag !== "user") this.layouts.delete(tag);
     this.buckets = this.buckets.filter((b) => b.dropAt > now);
     await this.scheduleAlarm(now);
   }
