@@ -19,7 +19,10 @@
  *   (the queue message id, stable across retries), so a retried message takes its own lease back
  *   at once, and a late `release` never drops a lease someone else took after ours expired.
  * - Done keys go into day-bucket tables (`done_<bucket start, epoch seconds>`, WITHOUT ROWID, the
- *   key the only column and the primary key: no second index). A bucket holds the keys committed
+ *   key the only column and the primary key: no second index). A key is stored as the first 16
+ *   bytes of its SHA-256 (a collision among even 10^10 keys has odds near 10^-19), not its ~70
+ *   characters of text: about 40 bytes a key on disk instead of 160, which is what keeps one hot
+ *   user's shard under the 10 GB object limit (docs/pipeline.md "Ceilings"). A bucket holds the keys committed
  *   in its span (one day, or the window if shorter) and is dropped whole once its newest key is
  *   older than the window: no per-row prune, so expiry keeps up at any rate, and the object holds
  *   at most window + one bucket of keys. A key therefore answers "done" for at least the window
@@ -72,6 +75,21 @@ export function bucketSpanMs(windowSeconds: number): number {
   return Math.max(1000, Math.min(DAY_MS, windowSeconds * 1000));
 }
 
+const UTF8 = new TextEncoder();
+
+/** The 16-byte digest a done key is stored as (see the file comment). */
+export async function storedKey(key: string): Promise<ArrayBuffer> {
+  return (await crypto.subtle.digest("SHA-256", UTF8.encode(key))).slice(0, 16);
+}
+
+/**
+ * Digests of many keys. Computed BEFORE a method's check-and-set: after this await the rest of
+ * the method runs without yielding, so no other request interleaves with its decisions.
+ */
+function storedKeys(keys: readonly string[]): Promise<ArrayBuffer[]> {
+  return Promise.all(keys.map(storedKey));
+}
+
 /** Table name of the bucket starting at `startMs`. Only digits come from the number. */
 function table(startMs: number): string {
   return `done_${Math.floor(startMs / 1000)}`;
@@ -106,10 +124,10 @@ export class Dedup extends DurableObject<Env> {
   }
 
   /** Whether `key` was committed and its bucket (or legacy row) is still live. */
-  private isDone(key: string, now: number): boolean {
+  private isDone(key: string, stored: ArrayBuffer, now: number): boolean {
     for (const b of this.buckets) {
       if (b.dropAt <= now) continue;
-      if (this.sql.exec(`SELECT 1 FROM ${table(b.start)} WHERE key = ?`, key).toArray().length > 0) return true;
+      if (this.sql.exec(`SELECT 1 FROM ${table(b.start)} WHERE key = ?`, stored).toArray().length > 0) return true;
     }
     if (this.legacy) {
       const row = this.sql
@@ -125,14 +143,16 @@ export class Dedup extends DurableObject<Env> {
    * every key, or one per key (a consumer batch asks for several messages' keys in one call).
    * Writes nothing to storage.
    */
-  begin(keys: readonly string[], leaseMs: number, owners: string | readonly string[], now: number = Date.now()): DedupStatus[] {
+  async begin(keys: readonly string[], leaseMs: number, owners: string | readonly string[], now: number = Date.now()): Promise<DedupStatus[]> {
+    const stored = await storedKeys(keys);
+    // From here on nothing yields: the check-and-set of every lease is atomic.
     if (this.leases.size > MAX_LEASES) {
       // Leases of consumers that crashed before commit or release: expired, drop them.
       for (const [key, lease] of this.leases) if (lease.until <= now) this.leases.delete(key);
     }
     return keys.map((key, i): DedupStatus => {
       const owner = typeof owners === "string" ? owners : (owners[i] ?? "");
-      if (this.isDone(key, now)) return "done";
+      if (this.isDone(key, stored[i]!, now)) return "done";
       const lease = this.leases.get(key);
       if (lease !== undefined && lease.until > now && lease.owner !== owner) return "busy";
       this.leases.set(key, { owner, until: now + leaseMs });
@@ -141,15 +161,17 @@ export class Dedup extends DurableObject<Env> {
   }
 
   /** `begin`, plus the other shard layouts whose keys are still live here (see the file comment). */
-  beginBatch(keys: readonly string[], leaseMs: number, owners: readonly string[], layout: string, now: number = Date.now()): BeginAnswer {
+  async beginBatch(keys: readonly string[], leaseMs: number, owners: readonly string[], layout: string, now: number = Date.now()): Promise<BeginAnswer> {
+    const statuses = await this.begin(keys, leaseMs, owners, now);
     const otherLayouts: LiveLayout[] = [];
     for (const [tag, until] of this.layouts) if (tag !== layout && until > now) otherLayouts.push({ tag, until });
-    return { statuses: this.begin(keys, leaseMs, owners, now), otherLayouts };
+    return { statuses, otherLayouts };
   }
 
   /** Read only: which keys are done (the previous shard layout is asked this during a migration). */
-  seen(keys: readonly string[], now: number = Date.now()): boolean[] {
-    return keys.map((key) => this.isDone(key, now));
+  async seen(keys: readonly string[], now: number = Date.now()): Promise<boolean[]> {
+    const stored = await storedKeys(keys);
+    return keys.map((key, i) => this.isDone(key, stored[i]!, now));
   }
 
   /**
@@ -158,8 +180,9 @@ export class Dedup extends DurableObject<Env> {
    * layout tag (`key:<shards>`).
    */
   async commit(keys: readonly string[], windowSeconds: number, now: number = Date.now(), layout?: string): Promise<void> {
-    for (const key of keys) this.leases.delete(key);
     if (keys.length === 0) return;
+    const stored = await storedKeys(keys);
+    for (const key of keys) this.leases.delete(key);
     const span = bucketSpanMs(windowSeconds);
     const start = Math.floor(now / span) * span;
     const dropAt = start + span + windowSeconds * 1000;
@@ -171,14 +194,14 @@ export class Dedup extends DurableObject<Env> {
         this.sql.exec(`INSERT INTO dedup_layouts (tag, until) VALUES (?, ?) ON CONFLICT (tag) DO UPDATE SET until = MAX(until, excluded.until)`, layout, dropAt);
       }
       if (fresh) {
-        this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table(start)} (key TEXT PRIMARY KEY) WITHOUT ROWID`);
+        this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table(start)} (key BLOB PRIMARY KEY) WITHOUT ROWID`);
         this.sql.exec(
           `INSERT INTO dedup_buckets (start, drop_at) VALUES (?, ?) ON CONFLICT (start) DO UPDATE SET drop_at = MAX(drop_at, excluded.drop_at)`,
           start,
           dropAt,
         );
       }
-      for (const key of keys) this.sql.exec(`INSERT OR IGNORE INTO ${table(start)} (key) VALUES (?)`, key);
+      for (const key of stored) this.sql.exec(`INSERT OR IGNORE INTO ${table(start)} (key) VALUES (?)`, key);
     });
     if (newLayout) this.layouts.set(layout, dropAt);
     if (fresh) {
