@@ -6,7 +6,7 @@
 import { ConfigError, str, type ConfigSource } from "./config-values.ts";
 
 /** Most ingest queues: each is one consumer of up to 250 concurrent invocations and 5,000 msg/s. */
-export const MAX_INGEST_QUEUES = 16;
+export const MAX_INGEST_QUEUES = 64;
 
 /**
  * How dedup keys were placed on shards. "key": by a hash of the dedup key (this version);
@@ -35,7 +35,7 @@ export function ingestBinding(i: number): string {
 }
 
 /**
- * `INGEST_QUEUES` (1-16, default 1): the hot path sends each delivery to one of INGEST, INGEST_2,
+ * `INGEST_QUEUES` (1-64, default 1): the hot path sends each delivery to one of INGEST, INGEST_2,
  * ... INGEST_<n>, picked by a hash of its delivery id. Every one must be bound (a producer in
  * wrangler.toml) or config fails naming the missing binding.
  */

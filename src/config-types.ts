@@ -81,7 +81,7 @@ export interface Config {
   dedup: { windowSeconds: number; shards: number; previous?: PreviousDedupLayout | null };
   /** Publish envelopes to EVENTS (`PUBLISH_EVENTS`, default true); false when no consumer is bound. */
   publishEvents?: boolean;
-  /** Ingest queues the hot path spreads deliveries over (`INGEST_QUEUES`, 1-16, default 1). */
+  /** Ingest queues the hot path spreads deliveries over (`INGEST_QUEUES`, 1-64, default 1). */
   ingestQueues?: number;
   /** Optional URL that receives a JSON POST when a webhook goes invalid or a re-check fails. */
   alertUrl: string | null;

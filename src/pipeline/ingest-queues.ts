@@ -7,12 +7,12 @@
  */
 import type { Config } from "../config.ts";
 import { ingestBinding } from "../config-pipeline.ts";
-import { fnv1a32 } from "./dedup-keys.ts";
+import { ingestQueueIndex } from "./queue-pick.ts";
 
 /** The queue for this delivery (INGEST when there is one). */
 export function ingestQueueFor(env: Env, config: Config, deliveryId: string): Queue {
   const n = config.ingestQueues ?? 1;
   if (n <= 1) return env.INGEST;
   // parseConfig checked that every INGEST_<i> is bound.
-  return (env as unknown as Record<string, Queue>)[ingestBinding(fnv1a32(deliveryId) % n)]!;
+  return (env as unknown as Record<string, Queue>)[ingestBinding(ingestQueueIndex(deliveryId, n))]!;
 }
