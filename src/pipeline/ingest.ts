@@ -4,8 +4,11 @@
  * Per batch, in four steps (docs/pipeline.md "Delivery guarantees"):
  * 1. per message, concurrently: body bytes (inline, or read back from the Spool) -> strict UTF-8
  *    decode -> `normaliseDelivery` -> `applyControlEvents`;
- * 2. dedup `begin` for every envelope of the batch: ONE call per Dedup shard (ingest-dedup.ts);
- * 3. per message, concurrently: publish its new envelopes (publish.ts);
+ * 2. dedup `begin` for every claim of the batch: ONE call per Dedup shard (ingest-dedup.ts). An
+ *    envelope claims its id key and, while its app migrates, its canonical key too
+ *    (dedup-keys.ts `dedupClaims`, docs/pipeline.md "Cross-API dedup during a migration");
+ * 3. per message, concurrently: publish the envelopes whose every claim is new (`decideClaims`,
+ *    publish.ts), counted once each for the dashboard (batch-metrics.ts, flushed per batch);
  * 4. dedup `commit` of everything published: ONE call per shard; then each message is acked
  *    (its spilled body deleted) or retried.
  * Each message is still decided on its own:
@@ -66,7 +69,6 @@ interface Item {
   index: number;
   body: IngestMessage;
   app: AppConfig;
-  envelopes: Envelope[];
   /** Each envelope with the claims it makes (dedup-keys.ts `dedupClaims`), in delivery order. */
   plans: { envelope: Envelope; claims: Claim[] }[];
   /** The message's distinct claims (one per key: the first envelope to make it owns it). */
@@ -106,7 +108,7 @@ async function prepare(env: Env, config: Config, msg: Message<unknown>, index: n
         return claim;
       }),
     }));
-    return { msg, index, body, app, envelopes: wanted, plans, claims: [...claims.values()] };
+    return { msg, index, body, app, plans, claims: [...claims.values()] };
   } catch (error) {
     await decideFailure(env, msg, error);
     return null;
