@@ -2,6 +2,7 @@
  * The types of the parsed configuration (what `parseConfig` in config.ts returns): apps,
  * credentials, forwarding, and the deployment-wide settings. Import them from config.ts.
  */
+import type { PreviousDedupLayout } from "./config-pipeline.ts";
 import type { XaaAppSettings } from "./config-xaa.ts";
 
 /** The API flavours X offers for Account Activity. XAA uses v2's webhook endpoints. */
@@ -87,7 +88,15 @@ export interface Config {
    * app: ask `forwardFor(config, app)`, not this.
    */
   forward: ForwardTarget | null;
-  dedup: { windowSeconds: number; shards: number };
+  /**
+   * Dedup: the window, the shard count (keys placed by a hash of the dedup key), and the layout
+   * still consulted during a re-sharding (`DEDUP_PREVIOUS_LAYOUT`, config-pipeline.ts).
+   */
+  dedup: { windowSeconds: number; shards: number; previous?: PreviousDedupLayout | null };
+  /** Publish envelopes to EVENTS (`PUBLISH_EVENTS`, default true); false when no consumer is bound. */
+  publishEvents?: boolean;
+  /** Ingest queues the hot path spreads deliveries over (`INGEST_QUEUES`, 1-64, default 1). */
+  ingestQueues?: number;
   /** Optional URL that receives a JSON POST when a webhook goes invalid or a re-check fails. */
   alertUrl: string | null;
   /**

@@ -6,6 +6,7 @@
  * never contains a secret's value.
  */
 
+import { ingestQueues, previousDedupLayout, publishEvents } from "./config-pipeline.ts";
 import {
   ConfigError,
   DEFAULT_CRC_STALE_AFTER_SECONDS,
@@ -291,7 +292,10 @@ export function parseConfig(src: ConfigSource): Config {
     dedup: {
       windowSeconds: int(src, "DEDUP_WINDOW_SECONDS", DEFAULT_DEDUP_WINDOW_SECONDS, 60, 30 * 24 * 3600),
       shards: int(src, "DEDUP_SHARDS", DEFAULT_DEDUP_SHARDS, 1, 1024),
+      previous: previousDedupLayout(src),
     },
+    publishEvents: publishEvents(src),
+    ingestQueues: ingestQueues(src),
     alertUrl: url(src, "ALERT_URL") ?? null,
     secretsSource: secretsSource(src),
     adminToken: str(src, "ADMIN_TOKEN") ?? null,

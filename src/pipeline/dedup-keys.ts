@@ -1,17 +1,20 @@
 /**
- * Which dedup key an envelope has and which Dedup shard owns it: pure.
+ * Which dedup key an envelope has and which Dedup shard owns it: pure. The one place dedup keys
+ * are made.
  *
  * Sharding (see docs/pipeline.md "Dedup sharding"): one Durable Object serialises its requests and
  * handles on the order of a thousand a second, so one object for every event would cap the whole
- * deployment. Keys are spread over `config.dedup.shards` objects named `dedup-<n>`.
+ * deployment. Keys are spread over `config.dedup.shards` objects named `dedup-<n>`, by a hash of
+ * the dedup key itself: every copy of an event (X retries, Replay, another user's copy for a
+ * `collapseAcrossUsers` app) has the same key and so meets in the same object, and one very hot
+ * user's events spread over every shard instead of loading one. The consumer asks each shard once
+ * per batch, whatever the number of users in it.
  *
- * - Default (per-user dedup): shard by `for_user_id` (or the envelope id when X sends none). A
- *   delivery holds one user's events, so one delivery is one RPC to one shard, and a user's
- *   duplicates (X retries, Replay) always meet in the same object.
- * - `collapseAcrossUsers`: the copies of one event delivered for different users must meet in the
- *   same object, so the shard is chosen by `event_key` instead.
+ * `legacyDedupShard` is the layout before this one (by `for_user_id`, or `event_key` for collapse
+ * apps), still asked during a migration (`DEDUP_PREVIOUS_LAYOUT`, config-pipeline.ts).
  */
 import type { Envelope } from "../events/envelope.ts";
+import type { DedupLayout } from "../config-pipeline.ts";
 
 const UTF8 = new TextEncoder();
 
@@ -30,10 +33,20 @@ export function dedupKey(envelope: Envelope, collapseAcrossUsers: boolean): stri
   return `${envelope.app}:${collapseAcrossUsers ? envelope.event_key : envelope.id}`;
 }
 
-/** The shard index (0 .. shards-1) that owns this envelope's dedup key. */
+/** The shard index (0 .. shards-1) that owns this envelope's dedup key: a hash of the key. */
 export function dedupShard(envelope: Envelope, collapseAcrossUsers: boolean, shards: number): number {
+  return keyShard(dedupKey(envelope, collapseAcrossUsers), shards);
+}
+
+/** The shard the per-user layout (before hash-of-key sharding) gave this envelope's key. */
+export function legacyDedupShard(envelope: Envelope, collapseAcrossUsers: boolean, shards: number): number {
   const basis = collapseAcrossUsers ? envelope.event_key : (envelope.for_user_id ?? envelope.id);
   return fnv1a32(basis) % Math.max(1, Math.floor(shards));
+}
+
+/** The shard a given layout gives an envelope's key. */
+export function shardInLayout(layout: DedupLayout, envelope: Envelope, collapseAcrossUsers: boolean, shards: number): number {
+  return layout === "key" ? dedupShard(envelope, collapseAcrossUsers, shards) : legacyDedupShard(envelope, collapseAcrossUsers, shards);
 }
 
 /** Durable Object name of a shard. */
@@ -58,8 +71,16 @@ export const MIGRATION_PAIR_WINDOW_SECONDS = 15 * 60;
 /** One key an envelope must win before it is published, where it lives and for how long. */
 export interface DedupClaim {
   key: string;
+  /** Current-layout shard: a hash of `key` (`keyShard`). */
   shard: number;
   windowSeconds: number;
+  /**
+   * The window is shorter than the deployment's: committed to the Dedup's "short" bucket family,
+   * so the key is forgotten after the short window (at most twice it), not after a day.
+   */
+  short: boolean;
+  /** A canonical (cross-API) claim rather than the envelope's id claim. */
+  canonical: boolean;
 }
 
 /** How an app deduplicates: its settings and the deployment's. */
@@ -99,31 +120,41 @@ export function canonicalDedupKey(envelope: Envelope, collapseAcrossUsers: boole
   return `${envelope.app}:~${family}:${envelope.object_key}${user}`;
 }
 
+/** The shard (0 .. shards-1) a dedup key has under hash-of-key sharding. */
+export function keyShard(key: string, shards: number): number {
+  return fnv1a32(key) % Math.max(1, Math.floor(shards));
+}
+
 /**
  * Every claim an envelope makes: its id claim (as `dedupKey`/`dedupShard`) and, while the app
- * migrates, its canonical claim, sharded by `for_user_id` (both APIs' copies carry the same one)
- * or, when there is none or the app collapses across users, by the key itself.
+ * migrates, its canonical claim. Both are sharded by a hash of their own key, so both APIs'
+ * copies of an event (same canonical key) meet in one object and a hot user still spreads.
  */
 export function dedupClaims(envelope: Envelope, policy: DedupPolicy): DedupClaim[] {
+  const id = dedupKey(envelope, policy.collapseAcrossUsers);
   const claims: DedupClaim[] = [
-    {
-      key: dedupKey(envelope, policy.collapseAcrossUsers),
-      shard: dedupShard(envelope, policy.collapseAcrossUsers, policy.shards),
-      windowSeconds: policy.windowSeconds,
-    },
+    { key: id, shard: keyShard(id, policy.shards), windowSeconds: policy.windowSeconds, short: false, canonical: false },
   ];
   const canonical = policy.migrating ? canonicalDedupKey(envelope, policy.collapseAcrossUsers) : null;
   if (canonical !== null) {
-    const basis = policy.collapseAcrossUsers ? canonical : (envelope.for_user_id ?? canonical);
-    claims.push({
-      key: canonical,
-      shard: fnv1a32(basis) % Math.max(1, Math.floor(policy.shards)),
-      windowSeconds: PAIR_KEYED.test(envelope.activity)
-        ? Math.min(MIGRATION_PAIR_WINDOW_SECONDS, policy.windowSeconds)
-        : policy.windowSeconds,
-    });
+    const windowSeconds = PAIR_KEYED.test(envelope.activity)
+      ? Math.min(MIGRATION_PAIR_WINDOW_SECONDS, policy.windowSeconds)
+      : policy.windowSeconds;
+    claims.push({ key: canonical, shard: keyShard(canonical, policy.shards), windowSeconds, short: windowSeconds < policy.windowSeconds, canonical: true });
   }
   return claims;
+}
+
+/**
+ * The shard a claim had under a given layout (re-sharding lookups, ingest-dedup.ts). Under the
+ * per-user layout an id claim lived where `legacyDedupShard` put it and a canonical claim by
+ * `for_user_id` (or, with none or for a collapse app, by the key itself).
+ */
+export function claimShardInLayout(layout: DedupLayout, claim: DedupClaim, envelope: Envelope, collapseAcrossUsers: boolean, shards: number): number {
+  if (!claim.canonical) return shardInLayout(layout, envelope, collapseAcrossUsers, shards);
+  if (layout === "key") return keyShard(claim.key, shards);
+  const basis = collapseAcrossUsers ? claim.key : (envelope.for_user_id ?? claim.key);
+  return fnv1a32(basis) % Math.max(1, Math.floor(shards));
 }
 
 /** What the Dedup objects answered for each key (`DedupStatus`, kept local: state/ is below us). */

@@ -12,6 +12,11 @@ export interface GateAdmission {
   /** For the rest: wait at least this long (ms) before trying again. */
   retryAfterMs: number;
   phase: BreakerPhase;
+  /**
+   * Consecutive failures counted so far (0 after any success). A forwarder may trust a closed
+   * gate with no failures and no rate limit for a few seconds without asking again (forward.ts).
+   */
+  failures: number;
 }
 
 interface GateRow extends Record<string, SqlStorageValue> {
@@ -124,11 +129,13 @@ export class ForwardGateStore {
     const gate = admit(cur.breaker, tokens, now);
     if (ratePerSecond !== null) bucket -= gate.allowed;
     // Admission never opens or closes the circuit (only `record` does): the outage start stands.
-    this.save(destination, gate.state, bucket, now, cur.openSince);
+    // Nothing changed (closed, no rate limit): no write. Rows written are billed per row.
+    if (ratePerSecond !== null || !sameBreaker(gate.state, cur.breaker)) this.save(destination, gate.state, bucket, now, cur.openSince);
     return {
       allowed: gate.allowed,
       retryAfterMs: Math.max(gate.retryAfterMs, rateWaitMs, gate.allowed < wanted ? 1000 : 0),
       phase: phase(gate.state, now),
+      failures: gate.state.failures,
     };
   }
 
@@ -136,7 +143,9 @@ export class ForwardGateStore {
   record(destination: string, outcomes: readonly boolean[], now: number): BreakerPhase {
     const cur = this.load(destination, now);
     const next = record(cur.breaker, outcomes, now);
-    this.save(destination, next, cur.tokens, cur.tokensAt, nextOpenSince(cur.breaker, next, cur.openSince, now));
+    const openSince = nextOpenSince(cur.breaker, next, cur.openSince, now);
+    // Successes on a closed, clean circuit change nothing: no write.
+    if (!sameBreaker(next, cur.breaker) || openSince !== cur.openSince) this.save(destination, next, cur.tokens, cur.tokensAt, openSince);
     return phase(next, now);
   }
 
@@ -145,6 +154,10 @@ export class ForwardGateStore {
     const { breaker, openSince } = this.load(destination, now);
     return { ...breaker, phase: phase(breaker, now), openSince };
   }
+}
+
+function sameBreaker(a: BreakerState, b: BreakerState): boolean {
+  return a.failures === b.failures && a.openUntil === b.openUntil && a.coolDownMs === b.coolDownMs && a.probeUntil === b.probeUntil;
 }
 
 /**

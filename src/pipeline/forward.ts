@@ -32,6 +32,7 @@ import {
 } from "./forward-policy.ts";
 import { backoffSeconds, FORWARD_BACKOFF } from "./retry.ts";
 import { BatchMetrics, flushBatchMetrics } from "./batch-metrics.ts";
+import { ConnectionSlots, OPEN_CONNECTION_LIMIT } from "./connection-slots.ts";
 
 /** DeadLetters instance that holds the forwarding gate. */
 export const FORWARD_GATE_INSTANCE = "forward-gate";
@@ -42,25 +43,47 @@ export interface ForwardDeps {
   random: () => number;
   /** The batch's telemetry (set by handleForwardBatch; batch-metrics.ts). */
   metrics?: BatchMetrics;
+  /** The timeout of one POST, made when the POST starts (default: FORWARD_TIMEOUT_MS). */
+  timeoutSignal?: () => AbortSignal;
+  /** Most POSTs in flight per batch (default: the platform's 6 open connections). */
+  maxConnections?: number;
+  /**
+   * Destinations whose gate was closed, clean (no failures) and without a rate limit, each until
+   * when that may be trusted without asking the gate again. Absent: ask every batch.
+   */
+  gateCache?: Map<string, number>;
 }
+
+/**
+ * How long a clean, closed gate is trusted per isolate before it is asked again. The isolate's own
+ * first failure forgets it at once; what it can miss is an outage another isolate saw, for at most
+ * this long and one batch (which then fails here and is recorded).
+ */
+export const GATE_CACHE_MS = 60_000;
 
 export const DEFAULT_FORWARD_DEPS: ForwardDeps = {
   fetch: (req) => fetch(req),
   now: () => Date.now(),
   random: () => Math.random(),
+  timeoutSignal: () => AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+  maxConnections: OPEN_CONNECTION_LIMIT,
+  // Per isolate: the module lives as long as the isolate.
+  gateCache: new Map(),
 };
 
 async function attempt(deps: ForwardDeps, config: ForwardTarget, id: string, body: string): Promise<ForwardAttemptResult> {
   const ts = Math.floor(deps.now() / 1000);
   const headers = await standardWebhookHeaders(config.secret, id, ts, body);
   try {
+    // The timer starts here, with the request: the caller holds a connection slot already.
+    const signal = deps.timeoutSignal?.() ?? AbortSignal.timeout(FORWARD_TIMEOUT_MS);
     const res = await deps.fetch(
       new Request(config.url, {
         method: "POST",
         headers,
         body,
         redirect: "manual",
-        signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+        signal,
       }),
     );
     const retryAfter = res.headers.get("retry-after");
@@ -161,17 +184,42 @@ function noDestinationReason(config: Config, app: string): string {
  * admitted ones (each signed with its own app's secret), report health to the gate, apply the
  * decisions. A gate that cannot be answered retries this destination's messages only.
  */
-async function forwardToDestination(env: Env, config: Config, url: string, items: readonly (Item & { target: ForwardTarget })[], deps: ForwardDeps): Promise<void> {
+async function forwardToDestination(
+  env: Env,
+  config: Config,
+  url: string,
+  items: readonly (Item & { target: ForwardTarget })[],
+  deps: ForwardDeps,
+  slots: ConnectionSlots,
+): Promise<void> {
   const gate = env.DEAD_LETTERS.getByName(FORWARD_GATE_INSTANCE);
   let allowed: number;
   let waitMs: number;
   let cause: HoldCause;
+  // A clean closed gate (no failures, no rate limit) seen by this isolate a moment ago is trusted
+  // without an RPC; any failure here forgets it. Another isolate's outage is noticed within
+  // GATE_CACHE_MS (or at this isolate's own first failure). The rate limit needs the gate every batch.
+  const cache = config.forwardRateLimit === null ? deps.gateCache : undefined;
+  const trusted = (cache?.get(url) ?? 0) > deps.now();
+  /** The gate was closed with no failures counted: successes would change nothing there. */
+  let clean = trusted;
   try {
-    const a = await gate.gateAdmit(url, items.length, config.forwardRateLimit);
-    allowed = a.allowed;
-    waitMs = a.retryAfterMs;
-    // A closed breaker holds nothing back: only the rate limit can have.
-    cause = a.phase === "closed" ? "rate limited" : "circuit open";
+    if (trusted) {
+      allowed = items.length;
+      waitMs = 0;
+      cause = "rate limited";
+    } else {
+      const a = await gate.gateAdmit(url, items.length, config.forwardRateLimit);
+      allowed = a.allowed;
+      waitMs = a.retryAfterMs;
+      // A closed breaker holds nothing back: only the rate limit can have.
+      cause = a.phase === "closed" ? "rate limited" : "circuit open";
+      clean = a.phase === "closed" && a.failures === 0;
+      if (cache !== undefined) {
+        if (clean) cache.set(url, deps.now() + GATE_CACHE_MS);
+        else cache.delete(url);
+      }
+    }
   } catch (error) {
     console.error(JSON.stringify({ msg: "forward gate unavailable; retrying batch", error: String(error) }));
     for (const { msg } of items) msg.retry({ delaySeconds: backoffSeconds(msg.attempts, FORWARD_BACKOFF, deps.random()) });
@@ -182,7 +230,7 @@ async function forwardToDestination(env: Env, config: Config, url: string, items
 
   const sent = items.slice(0, allowed);
   const results = await Promise.all(
-    sent.map(async ({ msg, body, target }) => {
+    sent.map(({ msg, body, target }) => slots.run(async () => {
       const text = await bodyOf(env, body).catch(() => undefined);
       if (text === undefined) {
         return { msg, body, healthy: null, decision: { action: "retry", delaySeconds: backoffSeconds(msg.attempts, FORWARD_BACKOFF, deps.random()), reason: "spool unavailable" } as ForwardDecision };
@@ -198,10 +246,13 @@ async function forwardToDestination(env: Env, config: Config, url: string, items
         console.warn(JSON.stringify({ msg: "forward attempt failed", id: msg.id, envelope: body.id, attempts: msg.attempts, result: describeResult(result), action: decision.action }));
       }
       return { msg, body, healthy: !isDestinationFailure(result), decision };
-    }),
+    })),
   );
   const outcomes = results.flatMap((r) => (r.healthy === null ? [] : [r.healthy]));
-  if (outcomes.length > 0) {
+  const allHealthy = outcomes.every((h) => h);
+  if (!allHealthy) cache?.delete(url);
+  // Successes through a clean closed gate change nothing there: no RPC, no write.
+  if (outcomes.length > 0 && !(clean && allHealthy)) {
     // The decisions stand either way; a lost report only delays the breaker by one batch.
     await gate.gateRecord(url, outcomes).catch((error: unknown) => {
       console.error(JSON.stringify({ msg: "forward gate record failed", error: String(error) }));
@@ -268,5 +319,9 @@ async function forwardBatch(batch: MessageBatch, env: Env, deps: ForwardDeps): P
     group.push({ ...item, target });
     groups.set(target.url, group);
   }
-  await Promise.all([...orphans, ...[...groups].map(([url, items]) => forwardToDestination(env, config, url, items, deps))]);
+  // One limit on open connections for the whole invocation, every destination included.
+  const slots = new ConnectionSlots(deps.maxConnections ?? OPEN_CONNECTION_LIMIT);
+  await Promise.all([...orphans, ...[...groups].map(([url, items]) => forwardToDestination(env, config, url, items, deps, slots))]);
+  // Every valid message of the batch is decided here (acked, retried, held or dead-lettered);
+  // handleForwardBatch records the batch's metrics after this returns.
 }

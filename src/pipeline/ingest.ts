@@ -1,17 +1,26 @@
 /**
  * The aae-ingest consumer: raw deliveries in, deduplicated envelopes out.
  *
- * Per message: body bytes (inline, or read back from the Spool) -> strict UTF-8 decode ->
- * `normaliseDelivery` -> `applyControlEvents` -> dedup `begin` -> publish the new ones -> dedup
- * `commit` -> ack (then the spilled body is deleted). Each message is decided on its own:
+ * Per batch, in four steps (docs/pipeline.md "Delivery guarantees"):
+ * 1. per message, concurrently: body bytes (inline, or read back from the Spool) -> strict UTF-8
+ *    decode -> `normaliseDelivery` -> `applyControlEvents`;
+ * 2. dedup `begin` for every claim of the batch: ONE call per Dedup shard (ingest-dedup.ts). An
+ *    envelope claims its id key and, while its app migrates, its canonical key too
+ *    (dedup-keys.ts `dedupClaims`, docs/pipeline.md "Cross-API dedup during a migration");
+ * 3. per message, concurrently: publish the envelopes whose every claim is new (`decideClaims`,
+ *    publish.ts), counted once each for the dashboard (batch-metrics.ts, flushed per batch);
+ * 4. dedup `commit` of everything published: ONE call per shard; then each message is acked
+ *    (its spilled body deleted) or retried.
+ * Each message is still decided on its own:
  * - permanent (poison JSON, invalid UTF-8, unknown app, malformed message, spilled body gone):
  *   dead-lettered with the reason, then acked;
- * - transient (a Durable Object, queue or the control plane failing): released and retried with
- *   backoff;
+ * - transient (a Durable Object, queue or the control plane failing): its leases released, retried
+ *   with backoff; a commit that fails after the publish retries the message (a duplicate at worst);
  * - another consumer holds the lease on some event ("busy"): the rest is published, the message
  *   retried shortly, by which time the other consumer has committed (then skipped) or given up.
- * After the batch, each app's newest delivery time is recorded (throttled, best effort) for the
- * admin status and the silence alert: see last-delivery.ts.
+ * Envelopes nobody wants (EVENTS off, and no forward destination takes the type) are neither
+ * deduplicated nor published. After the batch, each app's newest delivery time is recorded
+ * (throttled, best effort) for the admin status and the silence alert: see last-delivery.ts.
  */
 import type { Envelope } from "../events/envelope.ts";
 import { normaliseDelivery, PoisonPayloadError } from "../events/normalise.ts";
@@ -23,21 +32,18 @@ import { deadLetterStore, sendDeadLetter } from "./dead-letter.ts";
 import { backoffSeconds, INGEST_BACKOFF } from "./retry.ts";
 import { publishEnvelopes } from "./publish.ts";
 import { shouldForward } from "./forward-policy.ts";
-import { decideClaims, dedupClaims, dedupShardName, type DedupClaim } from "./dedup-keys.ts";
-import type { DedupStatus } from "../state/dedup.ts";
+import { decideClaims, dedupClaims } from "./dedup-keys.ts";
+import { beginClaims, commitClaims, releaseClaims, type Claim, type ClaimStatus } from "./ingest-dedup.ts";
 import { registryFor } from "../state/registry.ts";
 import { BatchDeliveries, lastDeliveryRecorder, newestCreatedAt } from "./last-delivery.ts";
 import { BatchMetrics, flushBatchMetrics } from "./batch-metrics.ts";
 
-/** How long a consumer holds an event while it publishes it. */
-export const DEDUP_LEASE_MS = 30_000;
+export { DEDUP_LEASE_MS } from "./ingest-dedup.ts";
 /** Retry delay for a message whose event another consumer is publishing: about one lease. */
 export const BUSY_RETRY_SECONDS = 30;
 
 /** A failure no retry can fix: the message is dead-lettered with `reason`. */
 class PermanentFailure extends Error {}
-
-type Outcome = { kind: "ack" } | { kind: "retry"; delaySeconds: number };
 
 function decodeBody(bytes: ArrayBuffer): string {
   try {
@@ -56,117 +62,79 @@ async function readBody(env: Env, m: IngestMessage): Promise<ArrayBuffer> {
   return spilled;
 }
 
-/**
- * Dedup, publish, commit. Returns whether some events were busy (held by another consumer).
- * Throws on transient failure, after releasing the leases it took. The claims each envelope
- * makes, and what follows from the answers, are dedup-keys.ts's (`dedupClaims`, `decideClaims`).
- */
-async function dedupAndPublish(env: Env, config: Config, app: AppConfig, owner: string, envelopes: Envelope[], metrics: BatchMetrics): Promise<boolean> {
-  const policy = { collapseAcrossUsers: app.collapseAcrossUsers, migrating: app.migrating === true, ...config.dedup };
-  const plans = envelopes.map((envelope) => ({ envelope, claims: dedupClaims(envelope, policy) }));
-  const unique = new Map<string, DedupClaim>();
-  for (const p of plans) for (const c of p.claims) if (!unique.has(c.key)) unique.set(c.key, c);
-
-  const stub = (shard: number) => env.DEDUP.getByName(dedupShardName(shard));
-  const statuses = new Map<string, DedupStatus>();
-  const begun = await Promise.allSettled(
-    [...groupByShard([...unique.values()])].map(async ([shard, keys]) => {
-      const answers: DedupStatus[] = await stub(shard).begin(keys, DEDUP_LEASE_MS, owner);
-      keys.forEach((key, i) => statuses.set(key, answers[i] ?? "busy"));
-    }),
-  );
-  const taken = () => [...unique.values()].filter((c) => statuses.get(c.key) === "new");
-  const release = async (claims: readonly DedupClaim[]): Promise<void> => {
-    // Best effort: a lease we fail to release simply expires after DEDUP_LEASE_MS.
-    await Promise.allSettled([...groupByShard(claims)].map(([shard, keys]) => stub(shard).release(keys, owner)));
-  };
-  const failed = begun.find((r) => r.status === "rejected");
-  if (failed !== undefined) {
-    await release(taken());
-    throw failed.reason;
-  }
-  const decision = decideClaims(plans, (key) => statuses.get(key) ?? "busy");
-  try {
-    await publishEnvelopes(env, decision.publish, (e) => shouldForward(config, e.app, e.type));
-  } catch (error) {
-    await release(taken());
-    throw error;
-  }
-  metrics.published(decision.publish);
-  await release(decision.release);
-  // Published: a failure to commit now only risks a duplicate (the retry publishes again).
-  // One commit per shard and window (canonical claims of pair-keyed events have a shorter one).
-  const commits = new Map<string, { shard: number; windowSeconds: number; keys: string[] }>();
-  for (const c of decision.commit) {
-    const group = `${c.shard}:${c.windowSeconds}`;
-    const entry = commits.get(group) ?? { shard: c.shard, windowSeconds: c.windowSeconds, keys: [] };
-    entry.keys.push(c.key);
-    commits.set(group, entry);
-  }
-  await Promise.all([...commits.values()].map((g) => stub(g.shard).commit(g.keys, g.windowSeconds)));
-  return decision.busy;
+/** A message of the batch that got through step 1, with the envelopes it must publish. */
+interface Item {
+  msg: Message<unknown>;
+  /** Position in the batch (what a Claim's `item` refers to). */
+  index: number;
+  body: IngestMessage;
+  app: AppConfig;
+  /** Each envelope with the claims it makes (dedup-keys.ts `dedupClaims`), in delivery order. */
+  plans: { envelope: Envelope; claims: Claim[] }[];
+  /** The message's distinct claims (one per key: the first envelope to make it owns it). */
+  claims: Claim[];
 }
 
-function groupByShard(claims: readonly DedupClaim[]): Map<number, string[]> {
-  const m = new Map<number, string[]>();
-  for (const c of claims) m.set(c.shard, [...(m.get(c.shard) ?? []), c.key]);
-  return m;
-}
-
-async function processMessage(env: Env, msg: Message<unknown>, seen: BatchDeliveries, metrics: BatchMetrics): Promise<Outcome> {
-  const body = msg.body;
-  if (!isIngestMessage(body)) throw new PermanentFailure("malformed ingest message (not an IngestMessage v1)");
-  const config = getConfig(env);
-  const app = config.apps.get(body.app);
-  if (app === undefined) throw new PermanentFailure(`unknown app "${body.app}"`);
-  // X delivered to this app (even if the body turns out to be poison): telemetry, see last-delivery.ts.
-  seen.note(app.name, body.received_at);
-  const text = decodeBody(await readBody(env, body));
-  let envelopes: Envelope[];
+/** Step 1 for one message. Returns null once the message is decided (dead-lettered or retried). */
+async function prepare(env: Env, config: Config, msg: Message<unknown>, index: number, seen: BatchDeliveries): Promise<Item | null> {
   try {
-    envelopes = normaliseDelivery(text, { app: app.name, received_at: body.received_at, delivery_id: body.delivery_id });
-  } catch (error) {
-    if (error instanceof PoisonPayloadError) throw new PermanentFailure(`poison payload (${error.reason}): ${error.message}`);
-    throw error;
-  }
-  seen.note(app.name, body.received_at, newestCreatedAt(envelopes));
-  await applyControlEvents(env, envelopes);
-  const busy = await dedupAndPublish(env, config, app, msg.id, envelopes, metrics);
-  if (busy) return { kind: "retry", delaySeconds: BUSY_RETRY_SECONDS };
-  if (body.spill !== undefined) {
-    // Processed: the spilled body is no longer needed. If this fails the Spool's expiry removes it.
+    const body = msg.body;
+    if (!isIngestMessage(body)) throw new PermanentFailure("malformed ingest message (not an IngestMessage v1)");
+    const app = config.apps.get(body.app);
+    if (app === undefined) throw new PermanentFailure(`unknown app "${body.app}"`);
+    // X delivered to this app (even if the body turns out to be poison): telemetry, see last-delivery.ts.
+    seen.note(app.name, body.received_at);
+    const text = decodeBody(await readBody(env, body));
+    let envelopes: Envelope[];
     try {
-      await env.SPOOL.getByName(body.app).deleteSpill(body.spill);
+      envelopes = normaliseDelivery(text, { app: app.name, received_at: body.received_at, delivery_id: body.delivery_id });
     } catch (error) {
-      console.warn(JSON.stringify({ msg: "spill delete failed; it will expire", id: msg.id, error: String(error) }));
+      if (error instanceof PoisonPayloadError) throw new PermanentFailure(`poison payload (${error.reason}): ${error.message}`);
+      throw error;
     }
+    seen.note(app.name, body.received_at, newestCreatedAt(envelopes));
+    await applyControlEvents(env, envelopes);
+    // Only envelopes someone receives. Each makes its id claim and, while the app migrates, its
+    // canonical (cross-API) claim; one claim per distinct key (an event twice in one delivery, or
+    // its AAA and XAA copies in one delivery, is published once: decideClaims).
+    const wanted = envelopes.filter((e) => config.publishEvents !== false || shouldForward(config, e.app, e.type));
+    const policy = { collapseAcrossUsers: app.collapseAcrossUsers, migrating: app.migrating === true, ...config.dedup };
+    const claims = new Map<string, Claim>();
+    const plans = wanted.map((envelope) => ({
+      envelope,
+      claims: dedupClaims(envelope, policy).map((c) => {
+        const claim = claims.get(c.key) ?? { ...c, envelope, owner: msg.id, item: index, collapseAcrossUsers: app.collapseAcrossUsers };
+        claims.set(c.key, claim);
+        return claim;
+      }),
+    }));
+    return { msg, index, body, app, plans, claims: [...claims.values()] };
+  } catch (error) {
+    await decideFailure(env, msg, error);
+    return null;
   }
-  return { kind: "ack" };
 }
 
-async function handleOne(env: Env, msg: Message<unknown>, seen: BatchDeliveries, metrics: BatchMetrics): Promise<void> {
-  let outcome: Outcome;
-  try {
-    outcome = await processMessage(env, msg, seen, metrics);
-  } catch (error) {
-    if (error instanceof PermanentFailure && isIngestMessage(msg.body)) {
+/** A failure before anything was published: dead-letter a permanent one, retry the rest. */
+async function decideFailure(env: Env, msg: Message<unknown>, error: unknown): Promise<void> {
+  if (error instanceof PermanentFailure) {
+    if (isIngestMessage(msg.body)) {
       await deadLetterOrRetry(env, msg, msg.body, error.message);
       return;
     }
-    if (error instanceof PermanentFailure) {
-      // Not even an IngestMessage: there is no original to redrive; record what we can.
-      console.error(JSON.stringify({ msg: "unrecognised ingest message dead-lettered", id: msg.id, reason: error.message }));
-      await deadLetterOrRetry(env, msg, null, error.message);
-      return;
-    }
-    const delaySeconds = backoffSeconds(msg.attempts, INGEST_BACKOFF, Math.random());
-    const detail = error instanceof ConfigError ? error.message : String(error);
-    console.error(JSON.stringify({ msg: "ingest failed; retrying", id: msg.id, attempts: msg.attempts, delaySeconds, error: detail }));
-    msg.retry({ delaySeconds });
+    // Not even an IngestMessage: there is no original to redrive; record what we can.
+    console.error(JSON.stringify({ msg: "unrecognised ingest message dead-lettered", id: msg.id, reason: error.message }));
+    await deadLetterOrRetry(env, msg, null, error.message);
     return;
   }
-  if (outcome.kind === "ack") msg.ack();
-  else msg.retry({ delaySeconds: outcome.delaySeconds });
+  retryWithBackoff(msg, error);
+}
+
+function retryWithBackoff(msg: Message<unknown>, error: unknown): void {
+  const delaySeconds = backoffSeconds(msg.attempts, INGEST_BACKOFF, Math.random());
+  const detail = error instanceof ConfigError ? error.message : String(error);
+  console.error(JSON.stringify({ msg: "ingest failed; retrying", id: msg.id, attempts: msg.attempts, delaySeconds, error: detail }));
+  msg.retry({ delaySeconds });
 }
 
 /** Dead-letter then ack; if even the dead-letter send fails, retry the message (never drop it). */
@@ -183,11 +151,83 @@ async function deadLetterOrRetry(env: Env, msg: Message<unknown>, original: Inge
   msg.ack();
 }
 
-/** Every message decided on its own, concurrently: one slow or poison delivery never holds up the rest. */
+/** What step 3 did with one message. */
+type Published = { item: Item; fresh: Claim[]; busy: boolean } | null;
+
+/**
+ * Step 3 for one message: publish, in delivery order, the envelopes whose every claim is new
+ * (dedup-keys.ts `decideClaims`), give back the leases of envelopes that wait for another
+ * consumer; or release everything and retry. `fresh`: the leases to commit in step 4.
+ */
+async function publishItem(env: Env, config: Config, item: Item, statuses: ReadonlyMap<Claim, ClaimStatus>, metrics: BatchMetrics): Promise<Published> {
+  const taken = item.claims.filter((c) => statuses.get(c) === "new");
+  if (item.claims.some((c) => statuses.get(c) === "failed")) {
+    await releaseClaims(env, taken);
+    retryWithBackoff(item.msg, new Error("a dedup shard could not be reached"));
+    return null;
+  }
+  const byKey = new Map(item.claims.map((c) => [c.key, c]));
+  const decision = decideClaims(item.plans, (key) => {
+    const status = statuses.get(byKey.get(key)!);
+    return status === "new" || status === "done" ? status : "busy";
+  });
+  try {
+    await publishEnvelopes(env, decision.publish, (e) => shouldForward(config, e.app, e.type), config.publishEvents !== false);
+  } catch (error) {
+    await releaseClaims(env, taken);
+    retryWithBackoff(item.msg, error);
+    return null;
+  }
+  metrics.published(decision.publish);
+  await releaseClaims(env, decision.release.map((c) => byKey.get(c.key)!));
+  return { item, fresh: decision.commit.map((c) => byKey.get(c.key)!), busy: decision.busy };
+}
+
+/** Step 4's ending for one message whose envelopes are published and committed. */
+async function finish(env: Env, p: NonNullable<Published>): Promise<void> {
+  if (p.busy) {
+    p.item.msg.retry({ delaySeconds: BUSY_RETRY_SECONDS });
+    return;
+  }
+  if (p.item.body.spill !== undefined) {
+    // Processed: the spilled body is no longer needed. If this fails the Spool's expiry removes it.
+    try {
+      await env.SPOOL.getByName(p.item.body.app).deleteSpill(p.item.body.spill);
+    } catch (error) {
+      console.warn(JSON.stringify({ msg: "spill delete failed; it will expire", id: p.item.msg.id, error: String(error) }));
+    }
+  }
+  p.item.msg.ack();
+}
+
+/**
+ * Every message is decided on its own (one slow or poison delivery never holds up the others'
+ * decisions), while the Dedup shards are asked once per batch.
+ */
 export async function handleIngestBatch(batch: MessageBatch, env: Env): Promise<void> {
   const seen = new BatchDeliveries();
   const metrics = new BatchMetrics();
-  await Promise.all(batch.messages.map((msg) => handleOne(env, msg, seen, metrics)));
+  let config: Config;
+  try {
+    config = getConfig(env);
+  } catch (error) {
+    for (const msg of batch.messages) retryWithBackoff(msg, error);
+    return;
+  }
+  // 1. Normalise.
+  const items = (await Promise.all(batch.messages.map((msg, i) => prepare(env, config, msg, i, seen)))).filter((x): x is Item => x !== null);
+  // 2. One begin per shard for the whole batch.
+  const claims = items.flatMap((it) => it.claims);
+  const statuses = new Map<Claim, ClaimStatus>();
+  if (claims.length > 0) (await beginClaims(env, config, claims)).forEach((s, i) => statuses.set(claims[i]!, s));
+  // 3. Publish, per message.
+  const published = (await Promise.all(items.map((it) => publishItem(env, config, it, statuses, metrics)))).filter((p): p is NonNullable<Published> => p !== null);
+  // 4. One commit per shard; a message whose commit failed is retried (a duplicate at worst).
+  const failed = await commitClaims(env, config, published.flatMap((p) => p.fresh));
+  await Promise.all(
+    published.map((p) => (failed.has(p.item.index) ? retryWithBackoff(p.item.msg, new Error("dedup commit failed")) : finish(env, p))),
+  );
+
   // Only after every message is decided, and it never throws: telemetry cannot change an ack or
   // a retry. At most one Registry write per app per minute (last-delivery.ts).
   await lastDeliveryRecorder.record(seen, (app, value) => registryFor(env, app).recordLastDelivery(value));

@@ -133,20 +133,25 @@ function forwardMessage(p: Prepared): ForwardMessage {
 }
 
 /**
- * Publish envelopes (already deduplicated) to EVENTS, and to FORWARD those `forwarding` accepts
- * (per envelope: its app's destination and `forward_types`, see `shouldForward`).
+ * Publish envelopes (already deduplicated) to EVENTS (unless `toEvents` is false:
+ * `PUBLISH_EVENTS=false`, no consumer bound), and to FORWARD those `forwarding` accepts (per
+ * envelope: its app's destination and `forward_types`, see `shouldForward`); an envelope no
+ * destination wants makes no FORWARD hop.
  * Resolves once every send resolved; throws if any failed (the caller then releases the dedup
  * leases and retries the delivery: envelopes sent before the failure may be sent twice, never lost).
  */
-export async function publishEnvelopes(env: Env, envelopes: readonly Envelope[], forwarding: (envelope: Envelope) => boolean): Promise<void> {
+export async function publishEnvelopes(
+  env: Env,
+  envelopes: readonly Envelope[],
+  forwarding: (envelope: Envelope) => boolean,
+  toEvents: boolean = true,
+): Promise<void> {
   if (envelopes.length === 0) return;
   const prepared: Prepared[] = [];
   // Sequential: spills are rare, and this keeps the order of sends equal to the order of events.
   for (const e of envelopes) prepared.push(await prepare(env, e));
 
-  const events = chunkForSendBatch(
-    prepared.map((p) => ({ item: p.eventsBody, bytes: p.eventsBytes })),
-  );
+  const events = toEvents ? chunkForSendBatch(prepared.map((p) => ({ item: p.eventsBody, bytes: p.eventsBytes }))) : [];
   for (const group of events) {
     await env.EVENTS.sendBatch(group.map((body) => ({ body, contentType: "text" as const })));
   }

@@ -45,6 +45,25 @@ async function hmacKey(secret: string, usage: "sign" | "verify"): Promise<Crypto
   return crypto.subtle.importKey("raw", secretKeyBytes(secret), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
 }
 
+/**
+ * Signing keys imported once per secret and isolate (importKey is not free, and a forward batch
+ * signs up to 25 envelopes with the same secret). Bounded: a deployment has a few secrets.
+ */
+const signingKeys = new Map<string, Promise<CryptoKey>>();
+const MAX_SIGNING_KEYS = 64;
+
+function signingKey(secret: string): Promise<CryptoKey> {
+  let key = signingKeys.get(secret);
+  if (key === undefined) {
+    if (signingKeys.size >= MAX_SIGNING_KEYS) signingKeys.clear();
+    key = hmacKey(secret, "sign");
+    // A failed import is not cached: the next call tries again.
+    key.catch(() => signingKeys.delete(secret));
+    signingKeys.set(secret, key);
+  }
+  return key;
+}
+
 /** `v1,<base64>` for one message. `timestampSeconds` is unix seconds. */
 export async function signStandardWebhook(
   secret: string,
@@ -52,7 +71,7 @@ export async function signStandardWebhook(
   timestampSeconds: number,
   body: string,
 ): Promise<string> {
-  const key = await hmacKey(secret, "sign");
+  const key = await signingKey(secret);
   const mac = await crypto.subtle.sign("HMAC", key, UTF8.encode(`${id}.${timestampSeconds}.${body}`));
   return `v1,${toBase64(mac)}`;
 }

@@ -17,6 +17,7 @@ import { registryFor } from "../state/registry.ts";
 import { recordRefusal, type RefusedRequest } from "./signature-failures.ts";
 import { declaredLength, readBodyCapped } from "./read-body.ts";
 import { deliverySecrets, SIGNATURE_HEADER, verifySignature, type SignatureFailure } from "./signature.ts";
+import { ingestQueueFor } from "../pipeline/ingest-queues.ts";
 
 /**
  * Largest body sent inline in an INGEST message. The queue's per-message limit
@@ -132,7 +133,7 @@ export async function handleWebhookPost(req: Request, appName: string, env: Env,
       message.body = bytes.buffer;
     }
     // v8 (structured clone) carries the ArrayBuffer as bytes; JSON would turn it into {}.
-    await env.INGEST.send(message, { contentType: "v8" });
+    await ingestQueueFor(env, config, deliveryId).send(message, { contentType: "v8" });
   } catch (err) {
     console.error(JSON.stringify({
       msg: "ingest enqueue failed",

@@ -11,9 +11,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { normaliseDelivery } from "../../src/events/normalise.ts";
 import { handleQueue } from "../../src/pipeline/queue.ts";
 import type { IngestMessage } from "../../src/pipeline/messages.ts";
-import { DEDUP_LEASE_MS } from "../../src/pipeline/ingest.ts";
+import { BUSY_RETRY_SECONDS, DEDUP_LEASE_MS } from "../../src/pipeline/ingest.ts";
 import { dedupClaims, MIGRATION_PAIR_WINDOW_SECONDS } from "../../src/pipeline/dedup-keys.ts";
-import { ingestMessage, queued, testEnv, type TestEnv } from "./pipeline-helpers.ts";
+import { ingestMessage, queued, recordRetryDelays, testEnv, type TestEnv } from "./pipeline-helpers.ts";
 import postCreateRaw from "../fixtures/payloads/xaa.post.create.json?raw";
 import mentionRaw from "../fixtures/payloads/xaa.post.mention.create.json?raw";
 import followRaw from "../fixtures/payloads/xaa.follow.follow.json?raw";
@@ -61,6 +61,27 @@ describe("cross-API dedup while an app migrates", () => {
     const second = await ingest(t, [postCreateRaw]);
     expect(second.explicitAcks).toHaveLength(1);
     expect(published(t)).toEqual([expect.objectContaining({ format: "aaa", activity: "post.create", object_key: `post:${POST}` })]);
+  });
+
+  it("publishes a post once when its AAA and XAA copies arrive in one consumer batch (the batch's one begin per shard)", async () => {
+    const t = testEnv(MIGRATING);
+    const aaa = queued<IngestMessage>(ingestMessage(aaaPost));
+    const xaa = queued<IngestMessage>(ingestMessage(postCreateRaw));
+    const batch = createMessageBatch("aae-ingest", [aaa, xaa]);
+    const delays = recordRetryDelays(batch);
+    const ctx = createExecutionContext();
+    await handleQueue(batch, t.env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    // The first claims the canonical key; the second finds it leased by another message: busy.
+    expect(result.explicitAcks).toEqual([aaa.id]);
+    expect(delays.get(xaa.id)).toBe(BUSY_RETRY_SECONDS);
+    expect(published(t).map((e) => e.format)).toEqual(["aaa"]);
+    // Its redelivery finds the canonical key committed: acked, nothing published.
+    const again = createMessageBatch("aae-ingest", [{ ...xaa, attempts: 2 }]);
+    const ctx2 = createExecutionContext();
+    await handleQueue(again, t.env, ctx2);
+    expect((await getQueueResult(again, ctx2)).explicitAcks).toEqual([xaa.id]);
+    expect(published(t).map((e) => e.format)).toEqual(["aaa"]);
   });
 
   it("publishes it once whichever API comes first, and X's retries of either change nothing", async () => {

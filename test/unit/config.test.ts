@@ -38,7 +38,9 @@ describe("defaults", () => {
     expect(c.maxBodyBytes).toBe(DEFAULT_MAX_BODY_BYTES);
     expect(c.crcTokenPattern?.source).toBe(new RegExp(DEFAULT_CRC_TOKEN_PATTERN).source);
     expect(c.forward).toBeNull();
-    expect(c.dedup).toEqual({ windowSeconds: DEFAULT_DEDUP_WINDOW_SECONDS, shards: DEFAULT_DEDUP_SHARDS });
+    expect(c.dedup).toEqual({ windowSeconds: DEFAULT_DEDUP_WINDOW_SECONDS, shards: DEFAULT_DEDUP_SHARDS, previous: null });
+    expect(c.publishEvents).toBe(true);
+    expect(c.ingestQueues).toBe(1);
     expect(c.alertUrl).toBeNull();
     expect(c.adminToken).toBeNull();
     expect(c.tokenEncryptionKey).toBeNull();

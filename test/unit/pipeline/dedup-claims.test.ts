@@ -74,7 +74,7 @@ describe("canonicalDedupKey", () => {
 describe("dedupClaims", () => {
   it("is the id claim alone when the app is not migrating", () => {
     expect(dedupClaims(aaaPost, policy({ migrating: false }))).toEqual([
-      { key: dedupKey(aaaPost, false), shard: expect.any(Number), windowSeconds: WINDOW },
+      { key: dedupKey(aaaPost, false), shard: expect.any(Number), windowSeconds: WINDOW, short: false, canonical: false },
     ]);
   });
 
@@ -91,10 +91,14 @@ describe("dedupClaims", () => {
     for (const activity of ["follow.follow", "block.unblock", "mute.mute", "like.create"]) {
       const [id, pair] = dedupClaims(envelope({ activity, object_key: "follow:1:2" }), policy());
       expect(id?.windowSeconds).toBe(WINDOW);
+      expect(id?.short).toBe(false);
       expect(pair?.windowSeconds).toBe(MIGRATION_PAIR_WINDOW_SECONDS);
+      expect(pair?.short).toBe(true);
     }
     const [, short] = dedupClaims(envelope({ activity: "follow.follow", object_key: "follow:1:2" }), policy({ windowSeconds: 60 }));
     expect(short?.windowSeconds).toBe(60);
+    // No shorter than the deployment's window: committed with the other keys, not the short family.
+    expect(short?.short).toBe(false);
   });
 
   it("shards a canonical claim without a user (a revoke) by its key, the same for both APIs", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../../src/events/envelope.ts";
-import { dedupKey, dedupShard, dedupShardName, fnv1a32 } from "../../../src/pipeline/dedup-keys.ts";
+import { dedupKey, dedupShard, dedupShardName, fnv1a32, legacyDedupShard, shardInLayout } from "../../../src/pipeline/dedup-keys.ts";
 
 function envelope(forUser: string | null, eventKey = "tweet_create_events:1924465506158878979"): Envelope {
   return {
@@ -43,26 +43,44 @@ describe("dedupKey", () => {
   });
 });
 
-describe("dedupShard", () => {
-  it("puts one user's events on one shard, and both copies on one shard when collapsing", () => {
-    const shards = 16;
-    const a = envelope("1603419180975409153", "k1");
-    const b = envelope("1603419180975409153", "k2");
-    expect(dedupShard(a, false, shards)).toBe(dedupShard(b, false, shards));
-    const users = ["1", "2", "3", "4", "5", "6", "7", "8"];
-    const collapsed = new Set(users.map((u) => dedupShard(envelope(u), true, shards)));
-    expect(collapsed.size).toBe(1);
-  });
+/** One user's event number `n` (distinct ids, like a hot account's stream). */
+function userEvent(user: string, n: number): Envelope {
+  const tweet = (1924465506158878979n + BigInt(n)).toString();
+  return { ...envelope(user, `tweet_create_events:${tweet}`), id: `tweet_create_events:${user}:${tweet}` };
+}
 
-  it("spreads users over every shard", () => {
-    const seen = new Set<number>();
-    for (let i = 0; i < 2000; i++) seen.add(dedupShard(envelope(String(1_000_000_000 + i)), false, 16));
-    expect(seen.size).toBe(16);
-  });
-
-  it("shards events without a user by their id", () => {
-    const e = envelope(null, "user_event:1:2:3");
-    expect(dedupShard(e, false, 16)).toBe(fnv1a32(e.id) % 16);
+describe("dedupShard (hash of the dedup key)", () => {
+  it("places a key by a hash of the key itself, so every copy of it meets in one shard", () => {
+    const e = userEvent("1603419180975409153", 7);
+    expect(dedupShard(e, false, 16)).toBe(fnv1a32(dedupKey(e, false)) % 16);
+    // An X retry or Replay of the same event: the same envelope id, the same shard.
+    expect(dedupShard({ ...e, delivery_id: "another" }, false, 16)).toBe(dedupShard(e, false, 16));
     expect(dedupShardName(3)).toBe("dedup-3");
+  });
+
+  it("spreads one very hot user's events over every shard, none far above its share", () => {
+    const counts = new Array<number>(16).fill(0);
+    for (let i = 0; i < 2000; i++) counts[dedupShard(userEvent("1603419180975409153", i), false, 16)]!++;
+    expect(counts.every((c) => c > 0)).toBe(true);
+    // 125 each if perfectly even; allow the spread of a good hash, not one user on one shard.
+    expect(Math.max(...counts)).toBeLessThan(125 * 1.4);
+  });
+
+  it("puts every user's copy of one event on one shard when the app collapses them", () => {
+    const users = ["1", "2", "3", "4", "5", "6", "7", "8"];
+    expect(new Set(users.map((u) => dedupShard(envelope(u), true, 16))).size).toBe(1);
+  });
+});
+
+describe("legacyDedupShard (the per-user layout, read during a migration)", () => {
+  it("puts one user's events on one shard, and events without a user by their id", () => {
+    const a = userEvent("1603419180975409153", 1);
+    const b = userEvent("1603419180975409153", 2);
+    expect(legacyDedupShard(a, false, 16)).toBe(fnv1a32("1603419180975409153") % 16);
+    expect(legacyDedupShard(b, false, 16)).toBe(legacyDedupShard(a, false, 16));
+    const e = envelope(null, "user_event:1:2:3");
+    expect(legacyDedupShard(e, false, 16)).toBe(fnv1a32(e.id) % 16);
+    expect(shardInLayout("user", a, false, 16)).toBe(legacyDedupShard(a, false, 16));
+    expect(shardInLayout("key", a, false, 16)).toBe(dedupShard(a, false, 16));
   });
 });
