@@ -42,8 +42,9 @@ Commands:
   replay list                         replay jobs and their state
   revalidate [--force]                run the webhook revalidation now
   invite [--ttl SECONDS] [--profile P]
-                                      a Sign in with X invite link (XAA apps: OAuth 2.0, for
-                                      profile P, whose event types the consent page lists)
+                                      a Sign in with X invite link (XAA apps, and migrating
+                                      AAA apps given --profile: OAuth 2.0, for profile P,
+                                      whose event types the consent page lists)
   xaa status                          XAA tier, cap, counts per type and users, profiles
   xaa users [--limit N] [--after USER_ID]
                                       users a page at a time: consent state, subscriptions per type

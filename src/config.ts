@@ -218,9 +218,11 @@ function buildApp(src: ConfigSource, spec: AppSpec, i: number, deploymentUrl?: s
   if (spec.silence_alert_hours !== undefined) app.silenceAlertHours = spec.silence_alert_hours;
   app.forward = appForward(src, spec, where, deploymentUrl);
   if (spec.forward_types !== undefined) app.forwardTypes = spec.forward_types;
-  if (flavour === "xaa") app.xaa = parseXaaSettings(where, spec.xaa_tier, spec.xaa_profiles);
+  // An AAA app moving to XAA (`migrating`) gets the XAA settings too, so its users can consent
+  // over OAuth 2.0 (by a profile) to the private types before the move.
+  if (flavour === "xaa" || spec.migrating === true) app.xaa = parseXaaSettings(where, spec.xaa_tier, spec.xaa_profiles);
   else if (spec.xaa_tier !== undefined || spec.xaa_profiles !== undefined) {
-    throw new ConfigError(`${where}.${spec.xaa_tier !== undefined ? "xaa_tier" : "xaa_profiles"}`, 'is for apps with flavour "xaa" only');
+    throw new ConfigError(`${where}.${spec.xaa_tier !== undefined ? "xaa_tier" : "xaa_profiles"}`, 'is for apps with flavour "xaa", or AAA apps with "migrating": true');
   }
   const previous = str(src, secretName("X_CONSUMER_SECRET_PREVIOUS", spec.name));
   if (previous !== undefined) app.previousConsumerSecret = previous;

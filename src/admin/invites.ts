@@ -49,9 +49,12 @@ export async function createInvite(ctx: AppContext, req: Request): Promise<Respo
     throw badRequest(`"ttl_seconds" must be a whole number from 60 to ${MAX_INVITE_TTL_SECONDS}.`);
   }
   // XAA apps sign users in with OAuth 2.0, for a profile whose event types the invite names.
-  const xaa = ctx.app.flavour === "xaa" && ctx.app.credentials.oauth2ClientId !== undefined;
+  // A migrating AAA app (APPS `migrating: true`) asks for OAuth 2.0 consent when the invite names
+  // a profile; without one it is the OAuth 1.0a sign-in its AAA subscriptions use.
+  const oauth2 = ctx.app.credentials.oauth2ClientId !== undefined;
+  const xaa = oauth2 && (ctx.app.flavour === "xaa" || (ctx.app.migrating === true && body.profile !== undefined));
   const profile = xaa ? (await inviteProfile(ctx, body.profile)) : undefined;
-  if (!xaa && body.profile !== undefined) throw badRequest(`"profile" is for XAA apps signing users in with OAuth 2.0 (flavour "xaa" and X_OAUTH2_CLIENT_ID set).`);
+  if (!xaa && body.profile !== undefined) throw badRequest(`"profile" is for apps signing users in with OAuth 2.0 (flavour "xaa", or "migrating": true, and X_OAUTH2_CLIENT_ID set).`);
   const { token, invite } = await issueInvite(await oauthMacKey(ctx.config), ctx.app.name, ctx.deps.now(), ttl * 1000, profile?.name);
   const url = `${new URL(req.url).origin}/${xaa ? "oauth2" : "oauth"}/${ctx.app.name}/start?invite=${encodeURIComponent(token)}`;
   const out: Record<string, unknown> = { invite: token, url, expires_at: new Date(invite.expiresAtMs).toISOString() };

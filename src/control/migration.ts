@@ -48,8 +48,8 @@ export interface MigrateResult extends MigrationReport {
 }
 
 /**
- * Plan (dry run) or run the move. An AAA app has no XAA tier setting (APPS `xaa_tier` is for
- * `xaa` apps), so the plan is held to the self-serve cap (1,500) unless the app is already `xaa`.
+ * Plan (dry run) or run the move, held to the app's XAA tier cap (APPS `xaa_tier`, which a
+ * migrating AAA app may set; self-serve, 1,500, otherwise).
  */
 export async function migrateApp(ctx: AppContext, req: MigrateRequest, port: MigrationPort = migrationPort(ctx)): Promise<MigrateResult> {
   const options: MigrationOptions = {

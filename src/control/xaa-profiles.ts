@@ -12,10 +12,13 @@ export interface ListedProfile extends XaaProfile {
   source: "config" | "admin";
 }
 
-/** The app's XAA settings; a 400 naming the flavour for an app that is not XAA. */
+/**
+ * The app's XAA settings: an `xaa` app's, or a migrating AAA app's (APPS `migrating: true`); a 400
+ * naming the flavour for any other app.
+ */
 export function xaaSettings(app: AppConfig): XaaAppSettings {
-  if (app.flavour !== "xaa" || app.xaa === undefined) {
-    throw new HttpError(400, "not_xaa_app", `App "${app.name}" has flavour ${app.flavour}: XAA subscriptions and profiles are for apps with flavour "xaa".`);
+  if ((app.flavour !== "xaa" && app.migrating !== true) || app.xaa === undefined) {
+    throw new HttpError(400, "not_xaa_app", `App "${app.name}" has flavour ${app.flavour}: XAA subscriptions and profiles are for apps with flavour "xaa", or AAA apps with "migrating": true in APPS.`);
   }
   return app.xaa;
 }

@@ -33,8 +33,19 @@ describe("APPS xaa settings", () => {
     expect(app.xaa?.profiles).toStrictEqual([{ name: "likes", event_types: ["like.create", "chat.conversation.join"], direction: "inbound", tag: "t" }]);
   });
 
-  it("xaa settings on an AAA app are refused", () => {
-    expect(configError(() => cfg({ flavour: "v2", xaa_profiles: {} })).setting).toBe("APPS[0].xaa_profiles");
+  it("xaa settings on an AAA app are refused unless it is migrating, with a message naming the setting", () => {
+    const e = configError(() => cfg({ flavour: "v2", xaa_profiles: {} }));
+    expect(e.setting).toBe("APPS[0].xaa_profiles");
+    expect(e.message).toContain("migrating");
+    expect(configError(() => cfg({ flavour: "v2", migrating: false, xaa_tier: "enterprise" })).setting).toBe("APPS[0].xaa_tier");
+  });
+
+  it("a migrating AAA app may carry xaa_tier and xaa_profiles, and gets the XAA settings", () => {
+    const app = cfg({ flavour: "v2", migrating: true, xaa_tier: "enterprise", xaa_profiles: { private: { event_types: ["post.mention.create", "like.create"] } } }).apps.get("a")!;
+    expect(app.xaa).toStrictEqual({ tier: "enterprise", cap: 75_000, profiles: [{ name: "private", event_types: ["post.mention.create", "like.create"] }] });
+    expect(cfg({ flavour: "v1.1-enterprise", migrating: true }).apps.get("a")!.xaa).toStrictEqual({ tier: "self-serve", cap: 1500, profiles: [] });
+    expect(cfg({ flavour: "v2" }).apps.get("a")!.xaa).toBeUndefined();
+    expect(configError(() => cfg({ flavour: "v2", migrating: true, xaa_profiles: { p: { event_types: ["nope"] } } })).setting).toMatch(/^APPS\[0\]\.xaa_profiles\.p/);
   });
 
   it("each bad profile field is named", () => {
