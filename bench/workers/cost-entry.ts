@@ -18,7 +18,7 @@
  * own `alarm()` with the clock moved `shiftMs` ahead, so a short run pays the expiry its keys will
  * cost days later (the prune of the dedup window).
  */
-import worker, { DeadLetters as RealDeadLetters, Dedup as RealDedup, Registry as RealRegistry, Spool as RealSpool } from "../../src/index.ts";
+import worker, { DeadLetters as RealDeadLetters, Dedup as RealDedup, Metrics as RealMetrics, Registry as RealRegistry, Spool as RealSpool } from "../../src/index.ts";
 
 type Counters = Record<string, number>;
 let counters: Counters = {};
@@ -255,6 +255,7 @@ export const Dedup = counted("Dedup", RealDedup);
 export const Registry = counted("Registry", RealRegistry);
 export const Spool = counted("Spool", RealSpool);
 export const DeadLetters = counted("DeadLetters", RealDeadLetters);
+export const Metrics = counted("Metrics", RealMetrics);
 
 async function control(req: Request, env: Env): Promise<Response> {
   const url = new URL(req.url);
