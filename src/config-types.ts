@@ -149,6 +149,8 @@ export interface Config {
    * 0-1440; default 30; 0 turns both alerts off). See cron/pipeline-check.ts.
    */
   pipelineLagAlertMinutes: number;
+  /** METRICS_FLUSH_SECONDS: an isolate sends the dashboard's metrics at most this often (0: every batch). */
+  metricsFlushSeconds: number;
 }
 
 export const OAUTH_START_POLICIES = ["invite", "public"] as const;

@@ -39,6 +39,9 @@ export const MIN_SILENCE_ALERT_HOURS = 1;
 export const MAX_SILENCE_ALERT_HOURS = 720;
 /** Half an hour: a consumer that keeps up drains a queue in seconds; a brief spike is not an incident. */
 export const DEFAULT_PIPELINE_LAG_ALERT_MINUTES = 30;
+/** Seconds an isolate gathers the consumers' dashboard metrics before one Metrics call (0: every batch). */
+export const DEFAULT_METRICS_FLUSH_SECONDS = 30;
+export const MAX_METRICS_FLUSH_SECONDS = 300;
 /** A day: a lag alert later than that would come after the operator found out some other way. */
 export const MAX_PIPELINE_LAG_ALERT_MINUTES = 1440;
 /** Six hours: X's list endpoint allows 50 calls / 15 min (v1.1), so this costs next to nothing. */

@@ -1,12 +1,17 @@
 /**
  * Per-batch telemetry for the dashboard (state/metrics.ts): a consumer notes what its batch did
  * (events published by type, forward outcomes, dead letters, latencies since `received_at`, the
- * newest envelopes for the live tail) into one BatchMetrics, then `flushBatchMetrics` sends it in
- * ONE Metrics Durable Object call at the end of the batch: never a call or a row per event.
+ * newest envelopes for the live tail) into one BatchMetrics, then `flushBatchMetrics` adds it to
+ * the isolate's buffer and sends that in ONE Metrics Durable Object call once METRICS_FLUSH_SECONDS
+ * (default 30) have passed since the isolate's last send: never a call or a row per event, and at
+ * low rates (batches of one) not a call per batch either, which cost about $6 per million events
+ * (bench:cost). The price: charts and the tail lag by up to that long, and what an isolate holds
+ * when it is evicted is lost (telemetry only; nothing delivered depends on it).
  *
  * It never throws and never changes an ack or a retry: a failed record is logged and dropped
  * (the charts miss that batch; nothing delivered is affected).
  */
+import { getConfig } from "../config.ts";
 import type { Envelope } from "../events/envelope.ts";
 import { serialiseEnvelope } from "../events/normalise.ts";
 import { summariseEnvelope } from "../events/tail-view.ts";
@@ -65,6 +70,20 @@ export class BatchMetrics {
     if (outcome === "delivered" && json !== undefined) this.latency(app, "forward", receivedAtOf(json));
   }
 
+  /** Add another batch's notes to these (the isolate's buffer). */
+  absorb(other: BatchMetrics): void {
+    for (const c of other.counts.values()) this.count(c.app, c.kind, c.key, c.n);
+    for (const [k, l] of other.latencies) {
+      const mine = this.latencies.get(k);
+      if (mine === undefined) {
+        this.latencies.set(k, { app: l.app, kind: l.kind, histogram: { ...l.histogram } });
+        continue;
+      }
+      for (const [bucket, n] of Object.entries(l.histogram)) mine.histogram[bucket] = (Object.hasOwn(mine.histogram, bucket) ? mine.histogram[bucket]! : 0) + n;
+    }
+    this.tail = [...this.tail, ...other.tail].slice(-TAIL_PER_BATCH);
+  }
+
   /** The batch's record, or null when it noted nothing. */
   toRecord(): MetricsRecord | null {
     if (this.counts.size === 0 && this.latencies.size === 0 && this.tail.length === 0) return null;
@@ -81,10 +100,23 @@ function tailEntry(e: Envelope): TailEntry {
   return { id: e.id, app: e.app, type: e.type, for_user_id: e.for_user_id, received_at: e.received_at, summary, json };
 }
 
-/** Send the batch's record in one call. Never throws. */
-export async function flushBatchMetrics(env: Env, metrics: BatchMetrics): Promise<void> {
-  const record = metrics.toRecord();
+/** The isolate's buffer: batches' notes wait here until the next send is due. */
+const isolateBuffer = { metrics: new BatchMetrics(), lastSentMs: Number.NEGATIVE_INFINITY };
+
+/** Add the batch's notes to the isolate's buffer; send it in one call when due. Never throws. */
+export async function flushBatchMetrics(env: Env, metrics: BatchMetrics, nowMs: number = Date.now()): Promise<void> {
+  let flushSeconds = 0;
+  try {
+    flushSeconds = getConfig(env).metricsFlushSeconds;
+  } catch {
+    // A config error is reported by every request; here it only means "send now".
+  }
+  isolateBuffer.metrics.absorb(metrics);
+  if (flushSeconds > 0 && nowMs - isolateBuffer.lastSentMs < flushSeconds * 1000) return;
+  const record = isolateBuffer.metrics.toRecord();
   if (record === null) return;
+  isolateBuffer.metrics = new BatchMetrics();
+  isolateBuffer.lastSentMs = nowMs;
   try {
     await env.METRICS.getByName(METRICS_INSTANCE).record(record);
   } catch (error) {

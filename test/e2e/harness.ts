@@ -151,6 +151,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const vars: Record<string, string> = {
       X_API_BASE_URL: emulator.url,
       FORWARD_URL: opts.forward === false ? "" : sink.url,
+      // The dashboard's charts and tail at once, not after the isolate's 30 s gathering.
+      METRICS_FLUSH_SECONDS: "0",
       ...opts.vars,
     };
     worker = await startReceiver(opts.registry === undefined ? { vars, secrets } : { vars, secrets, registry: opts.registry });

@@ -11,6 +11,7 @@ import { handleForwardBatch } from "../../src/pipeline/forward.ts";
 import type { DeadLetterMessage } from "../../src/pipeline/messages.ts";
 import { ingestMessage, queued, testEnv, type TestEnv } from "./pipeline-helpers.ts";
 import type { MetricsView } from "../../src/admin/metrics-view.ts";
+import { BatchMetrics, flushBatchMetrics } from "../../src/pipeline/batch-metrics.ts";
 
 const FIXTURES = import.meta.glob<string>("../fixtures/payloads/*.json", { query: "?raw", import: "default", eager: true });
 const fixture = (name: string): string => {
@@ -98,6 +99,23 @@ describe("metrics recorded by the consumers", () => {
     expect(all.totals.dead_letters).toEqual({ ingest: 1, unknown: 1 });
     const one = (await (await get("/admin/metrics?hours=2&app=default")).json()) as MetricsView;
     expect(one.totals.dead_letters).toEqual({ ingest: 1 });
+  });
+
+  it("with METRICS_FLUSH_SECONDS, an isolate gathers batches and sends them in one call once the interval has passed", async () => {
+    const c = countingMetrics(testEnv({ METRICS_FLUSH_SECONDS: "30" }));
+    const receivedAt = new Date(Date.now() - 1000).toISOString();
+    // Settle the isolate's buffer first (earlier tests run with 0 and sent at "now").
+    await flushBatchMetrics(c.env, new BatchMetrics(), Date.now() + 31_000);
+    const before = c.calls();
+    await ingest(c.env, [fixture("favorite_events.json")], receivedAt);
+    await ingest(c.env, [fixture("direct_message_events.json")], receivedAt);
+    await ingest(c.env, [fixture("follow_events.follow.json")], receivedAt);
+    // Three batches inside 30 s: not a call each (held in the isolate, not sent).
+    expect(c.calls() - before).toBe(0);
+    await flushBatchMetrics(c.env, new BatchMetrics(), Date.now() + 62_000);
+    expect(c.calls() - before).toBe(1);
+    const m = (await (await get("/admin/metrics?hours=1")).json()) as MetricsView;
+    expect(m.totals.events).toEqual({ favorite_events: 1, direct_message_events: 1, follow_events: 1 });
   });
 
   it("makes no Metrics call for a batch that recorded nothing", async () => {
