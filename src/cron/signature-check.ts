@@ -37,7 +37,9 @@ export async function diagnoseCrcFailure(ctx: AppContext, err: XApiError, starte
     stats: await refusalsSeen(ctx),
     refusedHereAt: isolateTally.lastRefusal(ctx.app.name)?.at ?? null,
     startedMs,
-    crcAnsweredMs: lastCrcAnsweredHere(ctx.app.name),
+    // A non-200 means X never got a 200 answer from here (a 404 for a URL of another app, say):
+    // a CRC this receiver answered for the app cannot explain it, only its own refusals can.
+    crcAnsweredMs: err.kind === "crc_non_200" ? null : lastCrcAnsweredHere(ctx.app.name),
   });
   if (cause === null) return err;
   return new XApiError({ status: err.status, code: err.code, xMessage: err.xMessage, kind: err.kind, fix: cause, cause: err });
