@@ -82,6 +82,8 @@ const sendTimes = new Map<string, number>();
 const arrivals = new Map<string, number[]>();
 let unverifiedCount = 0;
 let seq = 0;
+/** What the run is doing, printed every few seconds so a stall shows where it is. */
+const progress = { phase: "start", posted: 0, answered: 0 };
 
 const TWEET_ID = /"event_key":"tweet_create_events:(\d+)"|tweet_create_events:\d+:(\d+)/;
 
@@ -111,17 +113,39 @@ async function postOne(url: string): Promise<Sent> {
   const id = (1924465506158878979n + BigInt(n)).toString();
   const start = performance.now();
   sendTimes.set(id, start);
+  progress.posted++;
+  // A ref'd timer of our own, not AbortSignal.timeout: in these runs a few fetches given
+  // AbortSignal.timeout(10 s) never settled (undici can lose a signal's abort after a GC,
+  // nodejs/undici#4068), and the whole bench waited on them. The race settles even if the
+  // abort does not reach the request.
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve("timeout");
+    }, POST_TIMEOUT_MS);
+  });
   try {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-twitter-webhooks-signature": xSignature(SECRET, body) },
-      body,
-      signal: AbortSignal.timeout(POST_TIMEOUT_MS),
-    });
-    await res.arrayBuffer();
-    return { id, status: res.status, postMs: performance.now() - start };
+    const answer = await Promise.race([
+      (async () => {
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-twitter-webhooks-signature": xSignature(SECRET, body) },
+          body,
+          signal: controller.signal,
+        });
+        await res.arrayBuffer();
+        return res.status;
+      })(),
+      deadline,
+    ]);
+    return { id, status: answer === "timeout" ? "error" : answer, postMs: performance.now() - start };
   } catch {
     return { id, status: "error", postMs: performance.now() - start };
+  } finally {
+    clearTimeout(timer);
+    progress.answered++;
   }
 }
 
@@ -245,6 +269,12 @@ function markdown(r: PipelineResult): string {
 
 async function main(): Promise<void> {
   const loadAtStart = loadAverageNow();
+  const t0 = performance.now();
+  const ticker = setInterval(() => {
+    const s = ((performance.now() - t0) / 1000).toFixed(0);
+    console.error(`pipeline: ${s} s, ${progress.phase}: ${progress.posted} posted, ${progress.answered} answered, ${arrivals.size} arrived at the sink`);
+  }, 10_000);
+  ticker.unref();
   const emulator = await startEmulator({ port: 0, clock: { scale: 0 } });
   const sink = await startSink({ secret: DEMO_SECRETS.FORWARD_SECRET ?? "", onReceive });
   let worker: { url: string; dispose(): Promise<void> } | null = null;
@@ -252,19 +282,24 @@ async function main(): Promise<void> {
     worker = await startReceiver({ vars: { X_API_BASE_URL: emulator.url, FORWARD_URL: sink.url }, secrets: { ...DEMO_SECRETS }, logLevel: "error" });
     const url = `${worker.url}/webhooks/default`;
     // Warm-up (not measured): compiles the Worker, creates the DOs, starts the consumers.
+    progress.phase = "warm-up";
     const warm = await openLoop(url, 50, 2);
     await drain(warm.filter((s) => s.status === 200).map((s) => s.id));
     const scenarios: ScenarioFigures[] = [];
     for (const rate of RATES) {
       console.error(`pipeline: open loop ${rate} events/s for ${DURATION_S} s`);
       const before = unverifiedCount;
+      progress.phase = `open-${rate}`;
       const sent = await openLoop(url, rate, DURATION_S);
+      progress.phase = `open-${rate} drain`;
       await drain(sent.filter((s) => s.status === 200).map((s) => s.id));
       scenarios.push({ ...figures(`open-${rate}`, "open", sent, DURATION_S, { rate }), unverified: unverifiedCount - before });
     }
     console.error(`pipeline: closed loop, ${CONCURRENCY} senders for ${DURATION_S} s`);
     const before = unverifiedCount;
+    progress.phase = `closed-${CONCURRENCY}`;
     const sent = await closedLoop(url, CONCURRENCY, DURATION_S);
+    progress.phase = `closed-${CONCURRENCY} drain`;
     await drain(sent.filter((s) => s.status === 200).map((s) => s.id));
     scenarios.push({ ...figures(`closed-${CONCURRENCY}`, "closed", sent, DURATION_S, { concurrency: CONCURRENCY }), unverified: unverifiedCount - before });
 
@@ -288,6 +323,8 @@ async function main(): Promise<void> {
     }
     if (!result.exactlyOnce) process.exitCode = 1;
   } finally {
+    progress.phase = "stopping";
+    clearInterval(ticker);
     await worker?.dispose();
     await sink.stop();
     await emulator.stop();
