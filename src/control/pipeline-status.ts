@@ -11,12 +11,13 @@
  * Forward destinations are shown by host only: a FORWARD_URL or `forward_url` may carry a token in its path or query.
  */
 import { forwardDestinations, type Config } from "../config.ts";
+import { ingestBinding } from "../config-pipeline.ts";
 import type { BreakerPhase } from "../pipeline/circuit-breaker.ts";
 import { deadLetterStore } from "../pipeline/dead-letter.ts";
 import { FORWARD_GATE_INSTANCE } from "../pipeline/forward.ts";
 import type { GateInspection } from "../pipeline/forward-gate-store.ts";
 
-/** Our queues, by producer binding (wrangler.toml `[[queues.producers]]`). */
+/** Our queues, by producer binding (wrangler.toml `[[queues.producers]]`), with one ingest queue. */
 export const PIPELINE_QUEUES = [
   { binding: "INGEST", queue: "aae-ingest" },
   { binding: "EVENTS", queue: "aae-events" },
@@ -24,9 +25,26 @@ export const PIPELINE_QUEUES = [
   { binding: "DEAD_LETTER", queue: "aae-dead-letter" },
 ] as const;
 
-export type QueueBinding = (typeof PIPELINE_QUEUES)[number]["binding"];
-/** Where the backlogs are read: the env's producer bindings (tests may stand in for one). */
-export type QueueMetricsSource = Readonly<Record<QueueBinding, Pick<Queue, "metrics">>>;
+/** A producer binding: one of PIPELINE_QUEUES', or INGEST_2 ... INGEST_<n> (`INGEST_QUEUES`). */
+export type QueueBinding = string;
+export interface PipelineQueue {
+  binding: QueueBinding;
+  queue: string;
+}
+/**
+ * Where the backlogs are read: the env's producer bindings (tests may stand in for them). Any
+ * object: a binding it lacks, or one without `metrics()`, reads as unavailable.
+ */
+export type QueueMetricsSource = object;
+
+/**
+ * Every queue to watch: with `INGEST_QUEUES` = n, aae-ingest-2 ... aae-ingest-<n> (bindings
+ * INGEST_2 ...) follow aae-ingest, so a stalled one shows and alerts like the first.
+ */
+export function pipelineQueues(ingestQueues: number = 1): PipelineQueue[] {
+  const extra = Array.from({ length: Math.max(0, ingestQueues - 1) }, (_, k) => ({ binding: ingestBinding(k + 1), queue: `aae-ingest-${k + 2}` }));
+  return [PIPELINE_QUEUES[0], ...extra, ...PIPELINE_QUEUES.slice(1)];
+}
 
 export type QueueStatus =
   | {
@@ -73,7 +91,7 @@ function epochMs(t: unknown): number | null {
 }
 
 /** One queue's backlog from its metrics (pure). Oldest time only while messages wait. */
-export function queueStatus(q: { binding: QueueBinding; queue: string }, m: QueueMetrics, nowMs: number): QueueStatus {
+export function queueStatus(q: PipelineQueue, m: QueueMetrics, nowMs: number): QueueStatus {
   const oldest = m.backlogCount > 0 ? epochMs(m.oldestMessageTimestamp) : null;
   return {
     queue: q.queue,
@@ -103,18 +121,24 @@ export function forwardStatus(url: string, g: GateInspection, apps: string[] = [
   };
 }
 
-async function readQueue(q: (typeof PIPELINE_QUEUES)[number], source: QueueMetricsSource, nowMs: number): Promise<QueueStatus> {
+async function readQueue(q: PipelineQueue, source: QueueMetricsSource, nowMs: number): Promise<QueueStatus> {
+  const binding: unknown = (source as Record<string, unknown>)[q.binding];
+  if (binding === null || typeof binding !== "object" || typeof (binding as { metrics?: unknown }).metrics !== "function") {
+    // parseConfig requires every INGEST_<i> INGEST_QUEUES names; a stand-in source may lack one.
+    console.error(JSON.stringify({ msg: "queue metrics unavailable", queue: q.queue, error: `no producer binding ${q.binding}` }));
+    return { queue: q.queue, binding: q.binding, error: "unavailable" };
+  }
   try {
-    return queueStatus(q, await source[q.binding].metrics(), nowMs);
+    return queueStatus(q, await (binding as Pick<Queue, "metrics">).metrics(), nowMs);
   } catch (err) {
     console.error(JSON.stringify({ msg: "queue metrics unavailable", queue: q.queue, error: err instanceof Error ? err.name : "unknown" }));
     return { queue: q.queue, binding: q.binding, error: "unavailable" };
   }
 }
 
-/** Every queue's backlog; a queue whose metrics cannot be read is `unavailable`. */
-export function queueStatuses(source: QueueMetricsSource, nowMs: number): Promise<QueueStatus[]> {
-  return Promise.all(PIPELINE_QUEUES.map((q) => readQueue(q, source, nowMs)));
+/** Every queue's backlog (each ingest queue's too); a queue whose metrics cannot be read is `unavailable`. */
+export function queueStatuses(source: QueueMetricsSource, nowMs: number, ingestQueues: number = 1): Promise<QueueStatus[]> {
+  return Promise.all(pipelineQueues(ingestQueues).map((q) => readQueue(q, source, nowMs)));
 }
 
 /** The gate's raw inspection (the cron needs `probeUntil` too), or null when it cannot be read. */
@@ -127,10 +151,10 @@ export async function inspectGate(env: Env, url: string): Promise<GateInspection
   }
 }
 
-export async function pipelineStatus(env: Env, config: Pick<Config, "apps" | "forward">, nowMs: number, source: QueueMetricsSource = env): Promise<PipelineStatus> {
+export async function pipelineStatus(env: Env, config: Pick<Config, "apps" | "forward" | "ingestQueues">, nowMs: number, source: QueueMetricsSource = env): Promise<PipelineStatus> {
   const destinations = forwardDestinations(config);
   const [queues, gates, deadLetters] = await Promise.all([
-    queueStatuses(source, nowMs),
+    queueStatuses(source, nowMs, config.ingestQueues ?? 1),
     Promise.all(destinations.map((d) => inspectGate(env, d.url))),
     deadLetterStore(env).count().then(
       (total) => ({ total }),

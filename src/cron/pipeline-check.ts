@@ -80,7 +80,7 @@ export async function checkPipeline(env: Env, deps: PipelineCheckDeps = { now: (
   const destinations = forwardDestinations(config).map((d) => ({ ...d, host: destinationHost(d.url) }));
   const gateOf = deps.gate ?? ((u: string) => inspectGate(env, u));
   const [queues, gates, lastBacklog, lastDowns] = await Promise.all([
-    queueStatuses(deps.queues ?? env, nowMs),
+    queueStatuses(deps.queues ?? env, nowMs, config.ingestQueues ?? 1),
     Promise.all(destinations.map((d) => gateOf(d.url))),
     store.meta(BACKLOG_ALERT_META),
     Promise.all(destinations.map((d) => store.meta(forwardDownMetaKey(d.host)))),

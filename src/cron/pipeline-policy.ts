@@ -17,6 +17,11 @@ const MINUTE = 60_000;
 /** The queues whose lag means events are late: the ones our own consumers drain. */
 export const LAG_QUEUES = ["aae-ingest", "aae-forward"] as const;
 
+/** A lag queue: aae-forward, aae-ingest, or an extra ingest queue aae-ingest-<n> (`INGEST_QUEUES`). */
+export function isLagQueue(queue: string): boolean {
+  return (LAG_QUEUES as readonly string[]).includes(queue) || /^aae-ingest-\d{1,2}$/.test(queue);
+}
+
 export interface QueueLag {
   queue: string;
   count: number;
@@ -55,7 +60,7 @@ export interface BacklogInput {
 }
 
 /**
- * Alert when the oldest message on aae-ingest or aae-forward waited longer than the threshold.
+ * Alert when the oldest message on an ingest queue or aae-forward waited longer than the threshold.
  * aae-forward is left out while its circuit is open or half-open (held messages wait on purpose).
  * One alert names every lagging queue; only counts and ages, never a message.
  */
@@ -64,7 +69,7 @@ export function decideBacklogAlert(input: BacklogInput): PipelineDecision {
   const limitMs = input.thresholdMinutes * MINUTE;
   const lagging: { queue: string; count: number; ageMs: number }[] = [];
   for (const q of input.queues) {
-    if (!(LAG_QUEUES as readonly string[]).includes(q.queue)) continue;
+    if (!isLagQueue(q.queue)) continue;
     if (q.queue === "aae-forward" && input.forwardPhase !== null && input.forwardPhase !== "closed") continue;
     const oldest = lastMsOf(q.oldestAt);
     if (q.count === 0 || oldest === null) continue;

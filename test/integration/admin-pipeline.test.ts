@@ -85,6 +85,24 @@ describe("GET /admin/pipeline", () => {
     err.mockRestore();
   });
 
+  it("with INGEST_QUEUES=3 every ingest queue is shown after aae-ingest, each with its own backlog or error", async () => {
+    const err = vi.spyOn(console, "error").mockImplementation(() => {});
+    const oldest = new Date(Date.now() - 90_000);
+    // Stand-ins for the two extra producer bindings (a test env binds one ingest queue); the rest stays real.
+    const second = { send: async () => {}, metrics: async () => ({ backlogCount: 7, backlogBytes: 7000, oldestMessageTimestamp: oldest }) };
+    const third = { send: async () => {}, metrics: () => Promise.reject(new Error("internal: shard 3 at 10.0.0.9")) };
+    const res = await getPipeline({ INGEST_QUEUES: "3", INGEST_2: second, INGEST_3: third });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toContain("10.0.0.9");
+    const body = JSON.parse(text) as PipelineStatus;
+    expect(body.queues.map((q) => q.queue)).toEqual(["aae-ingest", "aae-ingest-2", "aae-ingest-3", "aae-events", "aae-forward", "aae-dead-letter"]);
+    expect(body.queues[1]).toMatchObject({ queue: "aae-ingest-2", binding: "INGEST_2", backlog_count: 7, backlog_bytes: 7000, oldest_message_at: oldest.toISOString() });
+    expect(body.queues[2]).toEqual({ queue: "aae-ingest-3", binding: "INGEST_3", error: "unavailable" });
+    expect(body.queues[0]).toHaveProperty("backlog_count");
+    err.mockRestore();
+  });
+
   it("with FORWARD_URL set: the destination's host only, and the circuit as the gate holds it", async () => {
     // A path and query with a token in them: neither may appear anywhere in the answer.
     const url = `https://hooks-${Math.floor(Math.random() * 1e9)}.example.test:8443/in/SECRET-PATH-TOKEN?key=SECRET-QUERY`;

@@ -568,7 +568,7 @@ describe("pipeline alerts: queue backlog and forward destination down (PIPELINE_
    * batch window, so a message minutes old cannot be produced there (GET /admin/pipeline's test
    * reads the real queues). Everything else is real.
    */
-  async function pipe(vars: Record<string, string> = {}, opts: { forward?: boolean } = {}) {
+  async function pipe(vars: Record<string, unknown> = {}, opts: { forward?: boolean } = {}) {
     const { checkPipeline } = await load();
     const id = Math.floor(Math.random() * 1e9);
     const host = `hooks-${id}.example.test`;
@@ -589,7 +589,8 @@ describe("pipeline alerts: queue backlog and forward destination down (PIPELINE_
     const gateStub = env.DEAD_LETTERS.getByName(`pipeline-gate-${id}`);
     const clock = { now: Date.now() };
     const err = vi.spyOn(console, "error");
-    const run = () => checkPipeline(appEnv, { now: () => clock.now, fetcher, store, queues, gate: (u) => gateStub.gateInspect(u) });
+    const run = (extraQueues: Record<string, Pick<Queue, "metrics">> = {}) =>
+      checkPipeline(appEnv, { now: () => clock.now, fetcher, store, queues: { ...queues, ...extraQueues }, gate: (u) => gateStub.gateInspect(u) });
     const reads = () => metricsReads;
     return { host, forwardUrl, posts, metrics, clock, run, reads, err, gateStub };
   }
@@ -614,6 +615,19 @@ describe("pipeline alerts: queue backlog and forward destination down (PIPELINE_
     metrics.INGEST = { ...metrics.INGEST, oldestMessageTimestamp: new Date(clock.now - H) };
     expect((await run()).backlog).toEqual({ alerted: true, reason: null });
     expect(posts).toHaveLength(2);
+    err.mockRestore();
+  });
+
+  it("pipeline_backlog watches every ingest queue: a stalled aae-ingest-2 (INGEST_QUEUES=2) alerts by name", async () => {
+    const stub = { send: async () => {} };
+    const { posts, metrics, clock, run, err } = await pipe({ PIPELINE_LAG_ALERT_MINUTES: "30", INGEST_QUEUES: "2", INGEST_2: stub });
+    const second = { metrics: async () => ({ backlogCount: 40, backlogBytes: 4000, oldestMessageTimestamp: new Date(clock.now - 45 * M) }) };
+    // pipe()'s stand-in source has the four base bindings (all empty here); add the second ingest queue's.
+    expect(metrics.INGEST.backlogCount).toBe(0);
+    const result = await run({ INGEST_2: second });
+    expect(result.backlog).toEqual({ alerted: true, reason: null });
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.message).toContain("aae-ingest-2: 40 messages waiting, the oldest 45 min old");
     err.mockRestore();
   });
 
