@@ -27,6 +27,8 @@ export const DASHBOARD_CSP = [
 export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy": DASHBOARD_CSP,
   "x-content-type-options": "nosniff",
+  // frame-ancestors 'none' for browsers that read CSP; this for those that only know the header.
+  "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",
   "cache-control": "no-store",
 };

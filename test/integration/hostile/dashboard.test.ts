@@ -21,6 +21,7 @@ function expectLockedDown(res: Response, path: string): void {
   expect(csp, path).not.toContain("'unsafe-inline'");
   expect(csp, path).not.toContain("'unsafe-eval'");
   expect(res.headers.get("x-content-type-options"), path).toBe("nosniff");
+  expect(res.headers.get("x-frame-options"), path).toBe("DENY");
 }
 
 describe("dashboard assets", () => {
