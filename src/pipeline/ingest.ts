@@ -7,8 +7,10 @@
  * 2. dedup `begin` for every claim of the batch: ONE call per Dedup shard (ingest-dedup.ts). An
  *    envelope claims its id key and, while its app migrates, its canonical key too
  *    (dedup-keys.ts `dedupClaims`, docs/pipeline.md "Cross-API dedup during a migration");
- * 3. per message, concurrently: publish the envelopes whose every claim is new (`decideClaims`,
- *    publish.ts), counted once each for the dashboard (batch-metrics.ts, flushed per batch);
+ * 3. per message, concurrently: the envelopes whose every claim is new (`decideClaims`); then ONE
+ *    publish for the batch: its EVENTS and FORWARD messages in batch order, a sendBatch per 100
+ *    messages or 256 KB (publish.ts `publishGroups`); a message whose envelopes did not all go out
+ *    is released and retried, the rest counted once each for the dashboard (batch-metrics.ts);
  * 4. dedup `commit` of everything published: ONE call per shard; then each message is acked
  *    (its spilled body deleted) or retried.
  * Each message is still decided on its own:
@@ -30,7 +32,7 @@ import type { IngestMessage } from "./messages.ts";
 import { isIngestMessage } from "./message-guards.ts";
 import { deadLetterStore, sendDeadLetter } from "./dead-letter.ts";
 import { backoffSeconds, INGEST_BACKOFF } from "./retry.ts";
-import { publishEnvelopes } from "./publish.ts";
+import { publishGroups } from "./publish.ts";
 import { shouldForward } from "./forward-policy.ts";
 import { decideClaims, dedupClaims } from "./dedup-keys.ts";
 import { beginClaims, commitClaims, releaseClaims, type Claim, type ClaimStatus } from "./ingest-dedup.ts";
@@ -154,12 +156,19 @@ async function deadLetterOrRetry(env: Env, msg: Message<unknown>, original: Inge
 /** What step 3 did with one message. */
 type Published = { item: Item; fresh: Claim[]; busy: boolean } | null;
 
+/** Step 3a's outcome for one message: what it publishes, and the leases it holds. */
+interface Decided {
+  item: Item;
+  taken: Claim[];
+  byKey: Map<string, Claim>;
+  decision: ReturnType<typeof decideClaims>;
+}
+
 /**
- * Step 3 for one message: publish, in delivery order, the envelopes whose every claim is new
- * (dedup-keys.ts `decideClaims`), give back the leases of envelopes that wait for another
- * consumer; or release everything and retry. `fresh`: the leases to commit in step 4.
+ * Step 3a for one message: which envelopes to publish (every claim new: dedup-keys.ts
+ * `decideClaims`); or, when a shard could not be reached, release its leases and retry it.
  */
-async function publishItem(env: Env, config: Config, item: Item, statuses: ReadonlyMap<Claim, ClaimStatus>, metrics: BatchMetrics): Promise<Published> {
+async function decideItem(env: Env, item: Item, statuses: ReadonlyMap<Claim, ClaimStatus>): Promise<Decided | null> {
   const taken = item.claims.filter((c) => statuses.get(c) === "new");
   if (item.claims.some((c) => statuses.get(c) === "failed")) {
     await releaseClaims(env, taken);
@@ -171,16 +180,23 @@ async function publishItem(env: Env, config: Config, item: Item, statuses: Reado
     const status = statuses.get(byKey.get(key)!);
     return status === "new" || status === "done" ? status : "busy";
   });
-  try {
-    await publishEnvelopes(env, decision.publish, (e) => shouldForward(config, e.app, e.type), config.publishEvents !== false);
-  } catch (error) {
-    await releaseClaims(env, taken);
-    retryWithBackoff(item.msg, error);
+  return { item, taken, byKey, decision };
+}
+
+/**
+ * Step 3c for one message, after the batch's publish: if its envelopes did not all go out, release
+ * everything and retry it; else give back the leases of envelopes that wait for another consumer.
+ * `fresh`: the leases to commit in step 4.
+ */
+async function afterPublish(env: Env, d: Decided, error: unknown, failed: boolean, metrics: BatchMetrics): Promise<Published> {
+  if (failed) {
+    await releaseClaims(env, d.taken);
+    retryWithBackoff(d.item.msg, error);
     return null;
   }
-  metrics.published(decision.publish);
-  await releaseClaims(env, decision.release.map((c) => byKey.get(c.key)!));
-  return { item, fresh: decision.commit.map((c) => byKey.get(c.key)!), busy: decision.busy };
+  metrics.published(d.decision.publish);
+  await releaseClaims(env, d.decision.release.map((c) => d.byKey.get(c.key)!));
+  return { item: d.item, fresh: d.decision.commit.map((c) => d.byKey.get(c.key)!), busy: d.decision.busy };
 }
 
 /** Step 4's ending for one message whose envelopes are published and committed. */
@@ -220,8 +236,17 @@ export async function handleIngestBatch(batch: MessageBatch, env: Env): Promise<
   const claims = items.flatMap((it) => it.claims);
   const statuses = new Map<Claim, ClaimStatus>();
   if (claims.length > 0) (await beginClaims(env, config, claims)).forEach((s, i) => statuses.set(claims[i]!, s));
-  // 3. Publish, per message.
-  const published = (await Promise.all(items.map((it) => publishItem(env, config, it, statuses, metrics)))).filter((p): p is NonNullable<Published> => p !== null);
+  // 3. Decide per message, publish for the whole batch (a few sendBatch calls), settle per message.
+  const decided = (await Promise.all(items.map((it) => decideItem(env, it, statuses)))).filter((d): d is Decided => d !== null);
+  const unsent = await publishGroups(
+    env,
+    decided.map((d) => d.decision.publish),
+    (e) => shouldForward(config, e.app, e.type),
+    config.publishEvents !== false,
+  );
+  const published = (await Promise.all(decided.map((d, g) => afterPublish(env, d, unsent.get(g), unsent.has(g), metrics)))).filter(
+    (p): p is NonNullable<Published> => p !== null,
+  );
   // 4. One commit per shard; a message whose commit failed is retried (a duplicate at worst).
   const failed = await commitClaims(env, config, published.flatMap((p) => p.fresh));
   await Promise.all(

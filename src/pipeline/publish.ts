@@ -132,40 +132,77 @@ function forwardMessage(p: Prepared): ForwardMessage {
     : { v: 1, id: p.envelope.id, app: p.envelope.app, json: p.text };
 }
 
+/** One envelope's message on one queue, and the group (ingest message) it belongs to. */
+interface Outgoing<T> {
+  group: number;
+  body: T;
+  bytes: number;
+}
+
 /**
- * Publish envelopes (already deduplicated) to EVENTS (unless `toEvents` is false:
+ * Publish the envelopes (already deduplicated) of a whole consumer batch, given as groups (one
+ * per ingest message, each in delivery order): to EVENTS (unless `toEvents` is false:
  * `PUBLISH_EVENTS=false`, no consumer bound), and to FORWARD those `forwarding` accepts (per
  * envelope: its app's destination and `forward_types`, see `shouldForward`); an envelope no
  * destination wants makes no FORWARD hop.
- * Resolves once every send resolved; throws if any failed (the caller then releases the dedup
- * leases and retries the delivery: envelopes sent before the failure may be sent twice, never lost).
+ *
+ * The sends are per batch, not per message: every group's EVENTS messages in batch order, chunked
+ * to sendBatch's limits (100 messages, 256 KB), then the FORWARD messages the same way. A batch of
+ * 50 one-event deliveries is one EVENTS and one FORWARD call, not 50 of each.
+ *
+ * Returns the groups that were NOT wholly published, with the error: a group whose spill failed,
+ * or with a message in a chunk that failed or was not tried after an earlier chunk failed. The
+ * caller releases their dedup leases and retries them (envelopes of theirs already sent may be
+ * sent twice, never lost). Every other group is on every queue it should be on.
  */
-export async function publishEnvelopes(
+export async function publishGroups(
   env: Env,
-  envelopes: readonly Envelope[],
+  groups: readonly (readonly Envelope[])[],
   forwarding: (envelope: Envelope) => boolean,
   toEvents: boolean = true,
-): Promise<void> {
-  if (envelopes.length === 0) return;
-  const prepared: Prepared[] = [];
-  // Sequential: spills are rare, and this keeps the order of sends equal to the order of events.
-  for (const e of envelopes) prepared.push(await prepare(env, e));
-
-  const events = toEvents ? chunkForSendBatch(prepared.map((p) => ({ item: p.eventsBody, bytes: p.eventsBytes }))) : [];
-  for (const group of events) {
-    await env.EVENTS.sendBatch(group.map((body) => ({ body, contentType: "text" as const })));
-  }
-  const forwarded = prepared.filter((p) => forwarding(p.envelope));
-  if (forwarded.length === 0) return;
-  const forwards = chunkForSendBatch(
-    forwarded.map((p) => {
-      const item = forwardMessage(p);
-      return { item, bytes: forwardMessageBytes(item) };
+): Promise<Map<number, unknown>> {
+  const failed = new Map<number, unknown>();
+  // Spills are per group (rare); within a group sequential, so the sends keep the event order.
+  const prepared = await Promise.all(
+    groups.map(async (envelopes, group) => {
+      try {
+        const out: Prepared[] = [];
+        for (const e of envelopes) out.push(await prepare(env, e));
+        return out;
+      } catch (error) {
+        failed.set(group, error);
+        return [];
+      }
     }),
   );
-  for (const group of forwards) {
-    await env.FORWARD.sendBatch(group.map((body) => ({ body, contentType: "v8" as const })));
+
+  const send = async <T>(outgoing: Outgoing<T>[], sendBatch: (group: Outgoing<T>[]) => Promise<unknown>): Promise<void> => {
+    const chunks = chunkForSendBatch(outgoing.filter((o) => !failed.has(o.group)).map((o) => ({ item: o, bytes: o.bytes })));
+    for (const [i, chunk] of chunks.entries()) {
+      try {
+        await sendBatch(chunk);
+      } catch (error) {
+        // This chunk and every later one: not (known to be) sent.
+        for (const o of chunks.slice(i).flat()) if (!failed.has(o.group)) failed.set(o.group, error);
+        return;
+      }
+    }
+  };
+
+  if (toEvents) {
+    const events = prepared.flatMap((ps, group) => ps.map((p) => ({ group, body: p.eventsBody, bytes: p.eventsBytes })));
+    await send(events, (chunk) => env.EVENTS.sendBatch(chunk.map((o) => ({ body: o.body, contentType: "text" as const }))));
   }
+  const forwards = prepared.flatMap((ps, group) =>
+    ps
+      .filter((p) => forwarding(p.envelope))
+      .map((p) => {
+        const body = forwardMessage(p);
+        return { group, body, bytes: forwardMessageBytes(body) };
+      }),
+  );
+  await send(forwards, (chunk) => env.FORWARD.sendBatch(chunk.map((o) => ({ body: o.body, contentType: "v8" as const }))));
+  return failed;
 }
 
 /**

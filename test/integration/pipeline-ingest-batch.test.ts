@@ -17,10 +17,10 @@ import { ingestMessage, queued, testEnv, type TestEnv } from "./pipeline-helpers
 
 const HOT_USER = "1603419180975409153";
 
-/** A one-tweet delivery for `user`, tweet id from `n`. */
-function tweetDelivery(user: string, n: number): string {
+/** A one-tweet delivery for `user`, tweet id from `n` (its text padded to `pad` characters). */
+function tweetDelivery(user: string, n: number, pad = 0): string {
   const id = (1924465506158878979n + BigInt(n)).toString();
-  return `{"for_user_id":"${user}","tweet_create_events":[{"created_at":"Mon May 19 14:01:46 +0000 2025","id":${id},"id_str":"${id}","text":"hot ${n}","user":{"id":1582853809,"id_str":"1582853809","screen_name":"HistoryInPics"}}]}`;
+  return `{"for_user_id":"${user}","tweet_create_events":[{"created_at":"Mon May 19 14:01:46 +0000 2025","id":${id},"id_str":"${id}","text":"hot ${n}${"x".repeat(pad)}","user":{"id":1582853809,"id_str":"1582853809","screen_name":"HistoryInPics"}}]}`;
 }
 
 interface Calls {
@@ -28,6 +28,15 @@ interface Calls {
   commit: Map<number, number>;
   /** Throw from commit (a consumer that dies after publishing). */
   crashOnCommit: boolean;
+}
+
+/** The tweet id of each envelope a recording queue received (EVENTS text or FORWARD json), in order. */
+function tweetIds(sent: { body: unknown }[]): string[] {
+  return sent.map((s) => {
+    const b = s.body as string | { json: string };
+    const envelope = JSON.parse(typeof b === "string" ? b : b.json) as { event: { id_str: string } };
+    return envelope.event.id_str;
+  });
 }
 
 /** The real DEDUP namespace, with each shard's begin/commit calls counted (and commit breakable). */
@@ -93,6 +102,79 @@ describe("ingest consumer at scale", () => {
     const again = await runIngest(t, Array.from({ length: 50 }, (_, i) => queued(ingestMessage(tweetDelivery(HOT_USER, i)))));
     expect(again.explicitAcks).toHaveLength(50);
     expect(t.events.sent).toHaveLength(50);
+  });
+
+  it("publishes a batch with one sendBatch per queue, not one per delivery: 50 deliveries are one EVENTS and one FORWARD call, in batch order", async () => {
+    const t = testEnv({ FORWARD_URL: "https://receiver.example/events" });
+    const msgs = Array.from({ length: 50 }, (_, i) => queued(ingestMessage(tweetDelivery(HOT_USER, i))));
+    const result = await runIngest(t, msgs);
+    expect(result.explicitAcks).toHaveLength(50);
+    // Per-message publishing made 50 calls to each queue.
+    expect(t.events.calls).toBe(1);
+    expect(t.forward.calls).toBe(1);
+    const order = Array.from({ length: 50 }, (_, i) => (1924465506158878979n + BigInt(i)).toString());
+    expect(tweetIds(t.events.sent)).toEqual(order);
+    expect(tweetIds(t.forward.sent)).toEqual(order);
+  });
+
+  it("a send that fails part-way through a batch: messages wholly sent are committed and acked, the rest released and retried, and published once on the retry", async () => {
+    const t = testEnv({ FORWARD_URL: "https://receiver.example/events" });
+    // 60 KB envelopes: four fit a sendBatch (256 KB), so ten deliveries are three EVENTS calls.
+    const deliveries = Array.from({ length: 10 }, (_, i) => tweetDelivery(HOT_USER, 100 + i, 60_000));
+    const msgs = deliveries.map((d) => queued(ingestMessage(d)));
+    const inner = t.events.sendBatch.bind(t.events);
+    let eventCalls = 0;
+    t.events.sendBatch = async (messages, options) => {
+      eventCalls++;
+      if (eventCalls === 2) throw new Error("queue unavailable (test)");
+      return inner(messages, options);
+    };
+    const first = await runIngest(t, msgs);
+    expect(eventCalls).toBe(2); // the third chunk is not tried once the second failed
+    expect(first.explicitAcks).toEqual(msgs.slice(0, 4).map((m) => m.id));
+    expect(new Set(first.retryMessages.map((r) => r.msgId))).toEqual(new Set(msgs.slice(4).map((m) => m.id)));
+    const ids = deliveries.map((_, i) => (1924465506158878979n + BigInt(100 + i)).toString());
+    expect(tweetIds(t.events.sent)).toEqual(ids.slice(0, 4));
+    // Not on EVENTS, so not forwarded either; the four that are went to FORWARD too.
+    expect(tweetIds(t.forward.sent)).toEqual(ids.slice(0, 4));
+
+    // The platform redelivers the six; X's retries of the first four come too: each event once in all.
+    const again = await runIngest(t, [...msgs.slice(4).map((m) => ({ ...m, attempts: 2 })), ...deliveries.slice(0, 4).map((d) => queued(ingestMessage(d)))]);
+    expect(again.explicitAcks).toHaveLength(10);
+    expect(tweetIds(t.events.sent)).toEqual(ids);
+    expect(tweetIds(t.forward.sent)).toEqual(ids);
+  });
+
+  it("an envelope whose spill fails holds back only its own message: the rest of the batch is published and acked", async () => {
+    const t = testEnv();
+    const real = env.SPOOL;
+    let spillFails = true;
+    (t.env as unknown as { SPOOL: unknown }).SPOOL = {
+      getByName(name: string) {
+        const stub = real.getByName(name);
+        return new Proxy(stub, {
+          get(target, prop) {
+            const v = Reflect.get(target, prop) as unknown;
+            if (prop === "putSpill" && spillFails) return () => Promise.reject(new Error("spool unavailable (test)"));
+            return v;
+          },
+        });
+      },
+    };
+    // 200 KB: over a queue message, so its envelope is spilled and a stub sent.
+    const small = [tweetDelivery(HOT_USER, 200), tweetDelivery(HOT_USER, 202)];
+    const msgs = [small[0]!, tweetDelivery(HOT_USER, 201, 200_000), small[1]!].map((d) => queued(ingestMessage(d)));
+    const first = await runIngest(t, msgs);
+    expect(first.explicitAcks).toEqual([msgs[0]!.id, msgs[2]!.id]);
+    expect(first.retryMessages.map((r) => r.msgId)).toEqual([msgs[1]!.id]);
+    const id = (n: number) => (1924465506158878979n + BigInt(n)).toString();
+    expect(tweetIds(t.events.sent)).toEqual([id(200), id(202)]);
+    spillFails = false;
+    const retried = await runIngest(t, [{ ...msgs[1]!, attempts: 2 }]);
+    expect(retried.explicitAcks).toEqual([msgs[1]!.id]);
+    const stub = JSON.parse(t.events.sent[2]!.body as string) as { event: null; spill: { key: string } };
+    expect(stub.event).toBeNull();
+    expect(stub.spill.key).toMatch(/^env:/);
   });
 
   it("PUBLISH_EVENTS=false: nothing on EVENTS, and an envelope no destination wants is neither published nor deduplicated", async () => {
