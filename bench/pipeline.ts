@@ -17,9 +17,10 @@
  * POST start to sink receipt (p50/p99), and exactly-once (lost, duplicates, unverified).
  * Bounded: every phase has a deadline, and it only stops what it started.
  *
- *   npm run bench:pipeline -- --rates 100,300 --duration 20 --concurrency 16 [--no-write]
+ *   npm run bench:pipeline -- --rates 100,300 --duration 20 --concurrency 16 [--connections 128] [--no-write]
  */
 import { writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -39,6 +40,8 @@ const { values: args } = parseArgs({
     concurrency: { type: "string", default: "16" },
     /** Seconds to wait after the last send for every accepted event to reach the sink. */
     drain: { type: "string", default: "60" },
+    /** Most connections the load generator keeps open to the receiver (a sender's pool). */
+    connections: { type: "string", default: "128" },
     "no-write": { type: "boolean", default: false },
   },
 });
@@ -46,6 +49,16 @@ const RATES = args.rates.split(",").map(Number).filter((r) => r > 0 && r <= 2000
 const DURATION_S = Math.min(60, Math.max(1, Number(args.duration)));
 const CONCURRENCY = Math.min(128, Math.max(1, Number(args.concurrency)));
 const DRAIN_MS = Math.min(300, Math.max(5, Number(args.drain))) * 1000;
+const CONNECTIONS = Math.min(4096, Math.max(1, Number(args.connections)));
+/**
+ * The load generator's connection pool: keep-alive, at most CONNECTIONS sockets; a POST beyond
+ * that waits in the pool, and its wait counts in its latency and its timeout (the open loop's
+ * clock keeps sending). Unbounded (global fetch), an overloaded receiver under Miniflare piled
+ * up to ~3,000 POSTs in flight at 300/s, about 9,000 open files in workerd, and once workerd hit
+ * the process's limit (20,000 here: `accept(): Too many open files`) it stopped answering for
+ * the rest of the run.
+ */
+const AGENT = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
 const BODY_BYTES = 2048;
 const POST_TIMEOUT_MS = 10_000;
 /** After the last expected arrival, how long the sink must stay quiet (late duplicates). */
@@ -114,32 +127,36 @@ async function postOne(url: string): Promise<Sent> {
   const start = performance.now();
   sendTimes.set(id, start);
   progress.posted++;
-  // A ref'd timer of our own, not AbortSignal.timeout: in these runs a few fetches given
-  // AbortSignal.timeout(10 s) never settled (undici can lose a signal's abort after a GC,
-  // nodejs/undici#4068), and the whole bench waited on them. The race settles even if the
-  // abort does not reach the request.
-  const controller = new AbortController();
+  // node:http through AGENT (a bounded pool), with a ref'd timer of our own that destroys the
+  // request: global fetch had no pool bound, and a few fetches given AbortSignal.timeout(10 s)
+  // never settled (undici can lose a signal's abort after a GC, nodejs/undici#4068).
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      resolve("timeout");
-    }, POST_TIMEOUT_MS);
-  });
   try {
-    const answer = await Promise.race([
-      (async () => {
-        const res = await fetch(url, {
+    const answer = await new Promise<number | "timeout">((resolve, reject) => {
+      const req = request(
+        url,
+        {
           method: "POST",
-          headers: { "content-type": "application/json", "x-twitter-webhooks-signature": xSignature(SECRET, body) },
-          body,
-          signal: controller.signal,
-        });
-        await res.arrayBuffer();
-        return res.status;
-      })(),
-      deadline,
-    ]);
+          agent: AGENT,
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+            "x-twitter-webhooks-signature": xSignature(SECRET, body),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      timer = setTimeout(() => {
+        resolve("timeout");
+        req.destroy();
+      }, POST_TIMEOUT_MS);
+      req.end(body);
+    });
     return { id, status: answer === "timeout" ? "error" : answer, postMs: performance.now() - start };
   } catch {
     return { id, status: "error", postMs: performance.now() - start };
@@ -232,7 +249,7 @@ interface PipelineResult {
   date: string;
   machine: MachineInfo;
   setup: string;
-  load: { runsPerScenario: number; postBodyBytes: number; rates: number[]; durationSeconds: number; concurrency: number; drainSeconds: number };
+  load: { runsPerScenario: number; postBodyBytes: number; rates: number[]; durationSeconds: number; concurrency: number; drainSeconds: number; connections: number };
   scenarios: ScenarioFigures[];
   exactlyOnce: boolean;
 }
@@ -256,7 +273,7 @@ function markdown(r: PipelineResult): string {
     "",
     `Setup: ${r.setup}`,
     "",
-    `Load: ${r.load.runsPerScenario} run per scenario; ${r.load.postBodyBytes}-byte signed \`tweet_create_events\` bodies, unique tweet ids; open loop at ${r.load.rates.join(", ")} events/s for ${r.load.durationSeconds} s each; closed loop with ${r.load.concurrency} senders for ${r.load.durationSeconds} s; drain up to ${r.load.drainSeconds} s. Latency: POST start to sink receipt.`,
+    `Load: ${r.load.runsPerScenario} run per scenario; ${r.load.postBodyBytes}-byte signed \`tweet_create_events\` bodies, unique tweet ids; open loop at ${r.load.rates.join(", ")} events/s for ${r.load.durationSeconds} s each; closed loop with ${r.load.concurrency} senders for ${r.load.durationSeconds} s; drain up to ${r.load.drainSeconds} s; at most ${r.load.connections} connections to the receiver (keep-alive pool; a POST waiting for one counts the wait). Latency: POST start to sink receipt.`,
     "",
     "| scenario | sent | accepted (200) | accepted/s | delivered | delivered/s | e2e p50 ms | e2e p99 ms | e2e max ms | POST p50 / p99 ms | lost | duplicates |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -309,7 +326,7 @@ async function main(): Promise<void> {
       date,
       machine: machineInfo(WORKERD, ROOT, loadAtStart),
       setup: SETUP,
-      load: { runsPerScenario: 1, postBodyBytes: BODY_BYTES, rates: RATES, durationSeconds: DURATION_S, concurrency: CONCURRENCY, drainSeconds: DRAIN_MS / 1000 },
+      load: { runsPerScenario: 1, postBodyBytes: BODY_BYTES, rates: RATES, durationSeconds: DURATION_S, concurrency: CONCURRENCY, drainSeconds: DRAIN_MS / 1000, connections: CONNECTIONS },
       scenarios,
       exactlyOnce: scenarios.every((s) => s.lost === 0 && s.duplicates === 0 && s.unverified === 0),
     };
@@ -325,6 +342,7 @@ async function main(): Promise<void> {
   } finally {
     progress.phase = "stopping";
     clearInterval(ticker);
+    AGENT.destroy();
     await worker?.dispose();
     await sink.stop();
     await emulator.stop();
