@@ -188,10 +188,10 @@ async function decideItem(env: Env, item: Item, statuses: ReadonlyMap<Claim, Cla
  * everything and retry it; else give back the leases of envelopes that wait for another consumer.
  * `fresh`: the leases to commit in step 4.
  */
-async function afterPublish(env: Env, d: Decided, error: unknown, failed: boolean, metrics: BatchMetrics): Promise<Published> {
-  if (failed) {
+async function afterPublish(env: Env, d: Decided, unsent: ReadonlyMap<Decided, unknown>, metrics: BatchMetrics): Promise<Published> {
+  if (unsent.has(d)) {
     await releaseClaims(env, d.taken);
-    retryWithBackoff(d.item.msg, error);
+    retryWithBackoff(d.item.msg, unsent.get(d));
     return null;
   }
   metrics.published(d.decision.publish);
@@ -240,13 +240,11 @@ export async function handleIngestBatch(batch: MessageBatch, env: Env): Promise<
   const decided = (await Promise.all(items.map((it) => decideItem(env, it, statuses)))).filter((d): d is Decided => d !== null);
   const unsent = await publishGroups(
     env,
-    decided.map((d) => d.decision.publish),
+    decided.map((d) => ({ key: d, envelopes: d.decision.publish })),
     (e) => shouldForward(config, e.app, e.type),
     config.publishEvents !== false,
   );
-  const published = (await Promise.all(decided.map((d, g) => afterPublish(env, d, unsent.get(g), unsent.has(g), metrics)))).filter(
-    (p): p is NonNullable<Published> => p !== null,
-  );
+  const published = (await Promise.all(decided.map((d) => afterPublish(env, d, unsent, metrics)))).filter((p): p is NonNullable<Published> => p !== null);
   // 4. One commit per shard; a message whose commit failed is retried (a duplicate at worst).
   const failed = await commitClaims(env, config, published.flatMap((p) => p.fresh));
   await Promise.all(

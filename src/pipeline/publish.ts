@@ -133,8 +133,8 @@ function forwardMessage(p: Prepared): ForwardMessage {
 }
 
 /** One envelope's message on one queue, and the group (ingest message) it belongs to. */
-interface Outgoing<T> {
-  group: number;
+interface Outgoing<K, T> {
+  group: K;
   body: T;
   bytes: number;
 }
@@ -150,33 +150,32 @@ interface Outgoing<T> {
  * to sendBatch's limits (100 messages, 256 KB), then the FORWARD messages the same way. A batch of
  * 50 one-event deliveries is one EVENTS and one FORWARD call, not 50 of each.
  *
- * Returns the groups that were NOT wholly published, with the error: a group whose spill failed,
+ * Returns the keys of the groups that were NOT wholly published, with the error: a group whose spill failed,
  * or with a message in a chunk that failed or was not tried after an earlier chunk failed. The
  * caller releases their dedup leases and retries them (envelopes of theirs already sent may be
  * sent twice, never lost). Every other group is on every queue it should be on.
  */
-export async function publishGroups(
+export async function publishGroups<K>(
   env: Env,
-  groups: readonly (readonly Envelope[])[],
+  groups: readonly { key: K; envelopes: readonly Envelope[] }[],
   forwarding: (envelope: Envelope) => boolean,
   toEvents: boolean = true,
-): Promise<Map<number, unknown>> {
-  const failed = new Map<number, unknown>();
+): Promise<Map<K, unknown>> {
+  const failed = new Map<K, unknown>();
   // Spills are per group (rare); within a group sequential, so the sends keep the event order.
   const prepared = await Promise.all(
-    groups.map(async (envelopes, group) => {
+    groups.map(async ({ key, envelopes }) => {
+      const out: Prepared[] = [];
       try {
-        const out: Prepared[] = [];
         for (const e of envelopes) out.push(await prepare(env, e));
-        return out;
       } catch (error) {
-        failed.set(group, error);
-        return [];
+        failed.set(key, error);
       }
+      return { group: key, out };
     }),
   );
 
-  const send = async <T>(outgoing: Outgoing<T>[], sendBatch: (group: Outgoing<T>[]) => Promise<unknown>): Promise<void> => {
+  const send = async <T>(outgoing: Outgoing<K, T>[], sendBatch: (chunk: Outgoing<K, T>[]) => Promise<unknown>): Promise<void> => {
     const chunks = chunkForSendBatch(outgoing.filter((o) => !failed.has(o.group)).map((o) => ({ item: o, bytes: o.bytes })));
     for (const [i, chunk] of chunks.entries()) {
       try {
@@ -190,11 +189,11 @@ export async function publishGroups(
   };
 
   if (toEvents) {
-    const events = prepared.flatMap((ps, group) => ps.map((p) => ({ group, body: p.eventsBody, bytes: p.eventsBytes })));
+    const events = prepared.flatMap(({ group, out }) => out.map((p) => ({ group, body: p.eventsBody, bytes: p.eventsBytes })));
     await send(events, (chunk) => env.EVENTS.sendBatch(chunk.map((o) => ({ body: o.body, contentType: "text" as const }))));
   }
-  const forwards = prepared.flatMap((ps, group) =>
-    ps
+  const forwards = prepared.flatMap(({ group, out }) =>
+    out
       .filter((p) => forwarding(p.envelope))
       .map((p) => {
         const body = forwardMessage(p);

@@ -10,7 +10,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { FORWARD_GATE_INSTANCE, type ForwardDeps } from "../../src/pipeline/forward.ts";
 import { ForwardGateStore } from "../../src/pipeline/forward-gate-store.ts";
 import { OPEN_CONNECTION_LIMIT } from "../../src/pipeline/connection-slots.ts";
-import { queued, testEnv, type TestEnv } from "./pipeline-helpers.ts";
+import { interceptStubs, queued, testEnv, type TestEnv } from "./pipeline-helpers.ts";
 import { forwardMessage, runForward, sink, type Sink } from "./forward-helpers.ts";
 
 const URL_ = "https://sink.example/limits";
@@ -22,22 +22,14 @@ beforeEach(async () => {
 /** Count the gate's RPCs by method, through the real DeadLetters namespace. */
 function countGate(t: TestEnv): Map<string, number> {
   const calls = new Map<string, number>();
-  const real = env.DEAD_LETTERS;
-  (t.env as unknown as { DEAD_LETTERS: unknown }).DEAD_LETTERS = {
-    getByName(name: string) {
-      const stub = real.getByName(name);
-      return new Proxy(stub, {
-        get(target, prop) {
-          const v = Reflect.get(target, prop) as unknown;
-          if (typeof prop !== "string" || !prop.startsWith("gate") || typeof v !== "function") return v;
-          return (...args: unknown[]) => {
-            calls.set(prop, (calls.get(prop) ?? 0) + 1);
-            return Reflect.apply(v as (...a: unknown[]) => unknown, target, args);
-          };
-        },
-      });
-    },
-  };
+  interceptStubs(t, "DEAD_LETTERS", (_name, method, real) =>
+    method.startsWith("gate")
+      ? (...args) => {
+          calls.set(method, (calls.get(method) ?? 0) + 1);
+          return real(...args);
+        }
+      : undefined,
+  );
   return calls;
 }
 

@@ -77,6 +77,32 @@ export function testEnv(vars: Record<string, string> = {}, opts: { deadLetterPas
   return { env: e, events, forward, deadLetter };
 }
 
+type StubMethod = (...args: unknown[]) => unknown;
+
+/**
+ * Put the real Durable Object namespace `binding` in `t.env` behind a Proxy: each stub method is
+ * handed to `wrap` (with the stub's name and the real method) and `wrap`'s function used in its
+ * place; `undefined` keeps the real one. How a test counts a shard's calls or breaks one.
+ */
+export function interceptStubs(
+  t: TestEnv,
+  binding: "DEDUP" | "SPOOL" | "DEAD_LETTERS",
+  wrap: (name: string, method: string, real: StubMethod) => StubMethod | undefined,
+): void {
+  const real = env[binding] as unknown as { getByName(name: string): object };
+  (t.env as unknown as Record<string, unknown>)[binding] = {
+    getByName(name: string) {
+      return new Proxy(real.getByName(name), {
+        get(target, prop) {
+          const v = Reflect.get(target, prop) as unknown;
+          if (typeof prop !== "string" || typeof v !== "function") return v;
+          return wrap(name, prop, (...args) => Reflect.apply(v as StubMethod, target, args)) ?? v;
+        },
+      });
+    },
+  };
+}
+
 const UTF8 = new TextEncoder();
 
 export function ingestMessage(text: string | Uint8Array, overrides: Partial<IngestMessage> = {}): IngestMessage {

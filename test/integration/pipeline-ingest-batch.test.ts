@@ -13,7 +13,7 @@ import { handleQueue } from "../../src/pipeline/queue.ts";
 import type { IngestMessage } from "../../src/pipeline/messages.ts";
 import { dedupKey, dedupShard, dedupShardName, legacyDedupShard } from "../../src/pipeline/dedup-keys.ts";
 import type { Dedup } from "../../src/state/dedup.ts";
-import { ingestMessage, queued, testEnv, type TestEnv } from "./pipeline-helpers.ts";
+import { ingestMessage, interceptStubs, queued, testEnv, type TestEnv } from "./pipeline-helpers.ts";
 
 const HOT_USER = "1603419180975409153";
 
@@ -42,33 +42,23 @@ function tweetIds(sent: { body: unknown }[]): string[] {
 /** The real DEDUP namespace, with each shard's begin/commit calls counted (and commit breakable). */
 function countingDedup(t: TestEnv): Calls {
   const calls: Calls = { begin: new Map(), commit: new Map(), crashOnCommit: false };
-  const real = env.DEDUP;
-  const ns = {
-    getByName(name: string) {
-      const stub = real.getByName(name);
-      const n = Number(name.slice("dedup-".length));
-      return new Proxy(stub, {
-        get(target, prop) {
-          const v = Reflect.get(target, prop) as unknown;
-          if (prop === "beginBatch") {
-            return (...args: unknown[]) => {
-              calls.begin.set(n, (calls.begin.get(n) ?? 0) + 1);
-              return Reflect.apply(v as (...a: unknown[]) => unknown, target, args);
-            };
-          }
-          if (prop === "commit") {
-            return (...args: unknown[]) => {
-              calls.commit.set(n, (calls.commit.get(n) ?? 0) + 1);
-              if (calls.crashOnCommit) return Promise.reject(new Error("consumer died between publish and commit (test)"));
-              return Reflect.apply(v as (...a: unknown[]) => unknown, target, args);
-            };
-          }
-          return v;
-        },
-      });
-    },
-  };
-  (t.env as unknown as { DEDUP: unknown }).DEDUP = ns;
+  interceptStubs(t, "DEDUP", (name, method, real) => {
+    const n = Number(name.slice("dedup-".length));
+    if (method === "beginBatch") {
+      return (...args) => {
+        calls.begin.set(n, (calls.begin.get(n) ?? 0) + 1);
+        return real(...args);
+      };
+    }
+    if (method === "commit") {
+      return (...args) => {
+        calls.commit.set(n, (calls.commit.get(n) ?? 0) + 1);
+        if (calls.crashOnCommit) return Promise.reject(new Error("consumer died between publish and commit (test)"));
+        return real(...args);
+      };
+    }
+    return undefined;
+  });
   return calls;
 }
 
@@ -147,20 +137,10 @@ describe("ingest consumer at scale", () => {
 
   it("an envelope whose spill fails holds back only its own message: the rest of the batch is published and acked", async () => {
     const t = testEnv();
-    const real = env.SPOOL;
     let spillFails = true;
-    (t.env as unknown as { SPOOL: unknown }).SPOOL = {
-      getByName(name: string) {
-        const stub = real.getByName(name);
-        return new Proxy(stub, {
-          get(target, prop) {
-            const v = Reflect.get(target, prop) as unknown;
-            if (prop === "putSpill" && spillFails) return () => Promise.reject(new Error("spool unavailable (test)"));
-            return v;
-          },
-        });
-      },
-    };
+    interceptStubs(t, "SPOOL", (_name, method) =>
+      method === "putSpill" && spillFails ? () => Promise.reject(new Error("spool unavailable (test)")) : undefined,
+    );
     // 200 KB: over a queue message, so its envelope is spilled and a stub sent.
     const small = [tweetDelivery(HOT_USER, 200), tweetDelivery(HOT_USER, 202)];
     const msgs = [small[0]!, tweetDelivery(HOT_USER, 201, 200_000), small[1]!].map((d) => queued(ingestMessage(d)));
