@@ -246,10 +246,18 @@ function appPanel(a, status) {
 function appsSection(apps, pipeline) {
   const open = new Set([...document.querySelectorAll("details.app[open]")].map((d) => d.id));
   const nowMs = Date.now();
+  const typing = $("apps").contains(document.activeElement) ? document.activeElement : null;
+  const caret = typing && typeof typing.selectionStart === "number" ? [typing.selectionStart, typing.selectionEnd] : null;
   fill($("apps"), el("h2", { text: "Apps" }), apps.map((a) => {
     const p = appPanel(a, appStatus(a, pipeline, nowMs));
     if (open.has(p.id) || apps.length === 1) p.open = true;
     return p;
   }));
+  // A kept field the operator was typing in has moved into the new panel, and moving it blurred it:
+  // give it back its focus and caret, so a reload after an action never swallows keystrokes.
+  if (typing && typing.isConnected && document.activeElement !== typing) {
+    typing.focus();
+    if (caret) typing.setSelectionRange(caret[0], caret[1]);
+  }
 }
 `;

@@ -242,8 +242,17 @@ describe("the dashboard in Chromium", () => {
     expect(subs.x).not.toContain(bob.id);
     expect(subs.registry.map((s) => s.user_id)).not.toContain(bob.id);
 
-    // Subscribe bob again with his token pair.
+    // Subscribe bob again with his token pair. A reload of the panels (after an action, or Refresh)
+    // while the operator types keeps the field's focus and caret: no keystroke is lost.
     const form = app.getByRole("form", { name: "Subscribe a user to default" });
+    const userField = form.getByLabel("User id");
+    await userField.fill(bob.id.slice(0, 8));
+    // Refresh clicked from script (a real click would move the focus to the button); it re-renders
+    // the panels at once, as every action does when it finishes.
+    await page.evaluate(() => document.getElementById("refresh")!.click());
+    await eventually(() => page.locator("#status").textContent()).toMatch(/^Updated/);
+    await page.keyboard.type(bob.id.slice(8));
+    expect(await userField.inputValue()).toBe(bob.id);
     await form.getByLabel("User id").fill(bob.id);
     await form.getByLabel("Access token").fill(bob.token);
     await form.getByLabel("Token secret").fill(bob.secret);
